@@ -1,0 +1,82 @@
+"""Real offline model loading: both models load with every socket blocked."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+
+import pytest
+from conftest import FTRAG, ROOT
+
+from advisor.errors import ConfigError, ModelUnavailableError
+from prototype import backbone
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+@pytest.mark.slow
+def test_both_models_load_offline_and_work(no_network):
+    import numpy as np
+
+    t0 = time.perf_counter()
+    model, tok = backbone.load_generator("cpu")
+    print(f"generator load (cached): {time.perf_counter() - t0:.2f} s")
+    from prototype.generate import generate
+
+    [g] = generate(model, tok, [[{"role": "user", "content": "What is the capital of France?"}]],
+                   max_new_tokens=12)
+    assert "paris" in g.text.lower()
+    assert g.prompt_tokens > 5 and 0 < g.new_tokens <= 12
+    assert not getattr(model, "is_quantized", False)
+
+    emb = backbone.load_embedder("cpu")
+    v = emb.encode(["ferry timetable", "boat schedule", "tax law"], normalize_embeddings=True)
+    assert v.shape == (3, 384)
+    assert float(np.dot(v[0], v[1])) > float(np.dot(v[0], v[2]))  # real semantics
+
+
+def test_cached_generator_is_safetensors_without_quantization_tags():
+    path = backbone.prepare_cache()
+    assert (path / "model.safetensors").stat().st_size > 100_000_000
+    config = json.loads((path / "config.json").read_text())
+    assert "quantization_config" not in config
+
+
+def test_missing_generator_override_is_clear(monkeypatch, tmp_path):
+    monkeypatch.setenv("FTRAG_GENERATOR", str(tmp_path))
+    with pytest.raises(ModelUnavailableError, match="FTRAG_GENERATOR"):
+        backbone.generator_source()
+
+
+def test_device_choice():
+    assert backbone.pick_device("cpu") == "cpu"
+    with pytest.raises(ConfigError, match="device"):
+        backbone.pick_device("tpu")
+
+
+def test_endpoint_url_is_checked():
+    with pytest.raises(ConfigError, match="endpoint"):
+        backbone.EndpointGenerator("ftp://example")
+
+
+def test_doctor_json_reports_models_and_device():
+    r = subprocess.run([*FTRAG, "doctor", "--format", "json"], capture_output=True, text=True,
+                       cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["models"]["generator_gguf"].endswith(".gguf")
+    assert report["models"]["embedder"].endswith("model")
+    assert report["device"]["device"] in ("cpu", "cuda")
+    assert report["versions"]["torch"].startswith("2.")
+    assert report["cache"]["size_mb"] > 100

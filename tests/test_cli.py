@@ -1,0 +1,69 @@
+"""CLI exit codes and messages, run as a real subprocess: no traceback ever reaches users."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from conftest import FTRAG, ROOT, VALID_PROFILE
+
+
+def ftrag(*args, **kw):
+    return subprocess.run([*FTRAG, *args], capture_output=True, text=True, cwd=ROOT, **kw)
+
+
+def test_help_lists_commands():
+    r = ftrag("--help")
+    assert r.returncode == 0
+    for cmd in ("schema", "validate", "doctor"):
+        assert cmd in r.stdout
+
+
+def test_schema_is_json_schema():
+    r = ftrag("schema")
+    assert r.returncode == 0
+    assert "latency_budget_ms" in json.loads(r.stdout)["properties"]
+
+
+def test_validate_ok(tmp_path):
+    p = tmp_path / "ok.json"
+    p.write_text(json.dumps(VALID_PROFILE))
+    r = ftrag("validate", str(p))
+    assert r.returncode == 0, r.stderr
+    assert "valid profile" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "content,fragment",
+    [
+        (b"", "file is empty"),
+        (b'{"name": "x",', "not valid JSON"),
+        (b"\x00\x00\x00", "binary file"),
+        (b"- a\n- b\n", "expected a mapping"),
+        (json.dumps({**VALID_PROFILE, "latency_budget_ms": -5}).encode(),
+         "latency_budget_ms: input should be greater than 0, got -5"),
+        (json.dumps({**VALID_PROFILE, "task": "poetry"}).encode(), "task:"),
+        (json.dumps({**VALID_PROFILE, "extra": 1}).encode(), "extra: unknown field"),
+    ],
+)
+def test_validate_bad_input_exits_2_naming_the_problem(tmp_path, content, fragment):
+    p = tmp_path / "bad.json"
+    p.write_bytes(content)
+    r = ftrag("validate", str(p))
+    assert r.returncode == 2
+    assert fragment in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+
+
+def test_missing_file_and_directory(tmp_path):
+    for target, fragment in ((tmp_path / "nope.yaml", "file not found"), (tmp_path, "not a file")):
+        r = ftrag("validate", str(target))
+        assert r.returncode == 2 and fragment in r.stderr
+        assert "Traceback" not in r.stderr
+
+
+def test_usage_error_exits_2():
+    r = ftrag("validate")
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
