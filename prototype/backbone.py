@@ -101,6 +101,15 @@ def pick_device(requested: str | None = None) -> str:
     return requested
 
 
+def _quiet_transformers() -> None:
+    """Per-tensor tqdm bars from transformers would flood CLI output and CI logs; ftrag
+    reports its own progress."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
 def set_threads() -> int:
     """Use every core for intra-op work but one interop thread: on 2 cores, oversubscribing
     (torch + tokenizers + faiss each spawning pools) costs more than it gains."""
@@ -138,6 +147,7 @@ def prepare_cache(progress: Progress | None = None) -> Path:
             return target
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        _quiet_transformers()
         src = gguf_path()
         say(f"converting {src.name} to safetensors (once, ~20 s) ...")
         t0 = time.perf_counter()
@@ -187,6 +197,7 @@ def load_generator(device: str | None = None, model_dir: str | Path | None = Non
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     set_threads()
+    _quiet_transformers()
     dev = pick_device(device)
     src = Path(model_dir) if model_dir else generator_source()
     tok = AutoTokenizer.from_pretrained(src, local_files_only=True)
