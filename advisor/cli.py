@@ -84,24 +84,131 @@ def doctor(
 # --- commands added by the capability modules go below this line ---
 
 
+# -- advisor: recommend / evaluate / retrain / feedback (advisor/recommend.py, evaluate.py) --
+@app.command()
+def recommend(
+    profile: Path = typer.Argument(..., help="Profile file, JSON or YAML."),
+    format: OutFormat = typer.Option(OutFormat.json, "--format", help="json or md"),
+) -> None:
+    """Recommend fine-tuning, RAG or a hybrid, with the rules and learned evidence behind it."""
+    from advisor.profile import load_profile
+    from advisor.recommend import recommend as run_recommend
+
+    rec = run_recommend(load_profile(profile))
+    if format == OutFormat.json:
+        emit_json(rec.to_dict())
+    else:
+        typer.echo(rec.to_markdown(), nl=False)
+
+
+@advisor_app.command("evaluate")
+def advisor_evaluate(
+    format: OutFormat = typer.Option(OutFormat.text, "--format", help="text or json"),
+    folds: int = typer.Option(5, "--folds", min=2, max=20, help="Cross-validation folds."),
+) -> None:
+    """Cross-validated accuracy of rules-only, learned-only and blended, plus a held-out split."""
+    from advisor.evaluate import cross_validate, evaluate_holdout
+    from advisor.scorer import load_cases
+
+    cases = load_cases()
+    cv, ho = cross_validate(cases, k=folds), evaluate_holdout(cases)
+    if format == OutFormat.json:
+        emit_json({"cross_validation": cv.to_dict(), "holdout": ho.to_dict()})
+    else:
+        typer.echo(cv.to_text() + "\n\n" + ho.to_text())
+
+
+@advisor_app.command("retrain")
+def advisor_retrain(
+    store: Path | None = typer.Option(None, "--store", help="SQLite store (default: FTRAG_DB)."),
+    out: Path | None = typer.Option(None, "--out", help="Where to write the JSON coefficients."),
+    format: OutFormat = typer.Option(OutFormat.text, "--format", help="text or json"),
+) -> None:
+    """Retrain the scorer on the case library plus store feedback; report CV before and after."""
+    from advisor.evaluate import retrain
+    from advisor.recommend import MODEL_PATH
+    from advisor.store import Store
+
+    result = retrain(Store(store).list_feedback(), out or MODEL_PATH)
+    if format == OutFormat.json:
+        emit_json(result)
+    else:
+        typer.echo(result["text"])
+
+
+class FeedbackOutcome(str, Enum):
+    worked = "worked"
+    mixed = "mixed"
+    failed = "failed"
+
+
+class StrategyChoice(str, Enum):
+    fine_tuning = "fine_tuning"
+    rag = "rag"
+    hybrid = "hybrid"
+
+
+@advisor_app.command("feedback")
+def advisor_feedback(
+    profile: Path = typer.Argument(..., help="Profile file the decision was about."),
+    chosen: StrategyChoice = typer.Option(..., "--chosen", help="Strategy that was built."),
+    outcome: FeedbackOutcome = typer.Option(..., "--outcome", help="worked, mixed or failed"),
+    rating: int | None = typer.Option(None, "--rating", min=1, max=5, help="1-5, optional."),
+    note: str = typer.Option("", "--note", help="Free text: what happened."),
+    store: Path | None = typer.Option(None, "--store", help="SQLite store (default: FTRAG_DB)."),
+) -> None:
+    """Record how a chosen strategy worked out; `ftrag advisor retrain` learns from it."""
+    from advisor.profile import load_profile
+    from advisor.store import Store
+
+    p = load_profile(profile)
+    s = Store(store)
+    row = s.save_feedback(p.model_dump(), chosen.value, outcome.value, rating, note)
+    typer.echo(f"recorded feedback #{row} ({chosen.value}: {outcome.value}) in {s.path}")
+
+
+class SimFormat(str, Enum):
+    json = "json"
+    csv = "csv"
+
+
+@app.command()
+def simulate(
+    profile: Path = typer.Argument(..., help="Profile file, JSON or YAML."),
+    months: int = typer.Option(36, "--months", min=1, max=600, help="Horizon in months."),
+    format: SimFormat = typer.Option(SimFormat.json, "--format", help="json or csv"),
+    calibration: Path | None = typer.Option(
+        None, "--calibration", help="Prototype metrics JSON: measured accuracy replaces cited."
+    ),
+    set_: list[str] | None = typer.Option(
+        None, "--set", help="Override an assumption or price: key=value (repeatable)."
+    ),
+    prices: Path | None = typer.Option(None, "--prices", help="Price file overriding the book."),
+    seed: int = typer.Option(0, "--seed", help="Monte Carlo seed (same seed, same bands)."),
+    draws: int = typer.Option(2000, "--draws", min=0, max=100_000, help="Monte Carlo draws."),
+) -> None:
+    """Simulate cost, freshness and latency of fine-tuning, RAG and hybrid over time."""
+    from advisor.profile import load_profile
+    from simulator.runner import run
+
+    result = run(load_profile(profile), months=months, seed=seed, draws=draws,
+                 prices_file=prices, sets=set_, calibration_file=calibration)
+    if format == SimFormat.csv:
+        typer.echo(result.rows.to_csv(index=False), nl=False)
+    else:
+        emit_json(result.to_dict())
+
+
 def main() -> None:
-    """Console entry point: domain errors -> exit 2 with readable lines."""
+    """Console entry point. Click handles usage errors (exit 2); domain errors become one
+    line per problem and exit 2; Ctrl-C exits 130 without a traceback."""
     try:
-        app(standalone_mode=False)
+        app()
     except AdvisorError as e:
         fail(e.lines())
-    except typer.Exit as e:
-        sys.exit(e.exit_code)
-    except Exception as e:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(2)
-        if isinstance(e, click.exceptions.Abort):
-            typer.echo("aborted", err=True)
-            sys.exit(130)
-        raise
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

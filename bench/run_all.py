@@ -1,0 +1,21 @@
+"""`make bench`: run every benchmark's main() in turn. Add a module here when you add one."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+MODULES = ["bench.bench_simulator"]
+
+
+def main() -> None:
+    for name in MODULES:
+        print(f"== {name}")
+        importlib.import_module(name).main()
+
+
+if __name__ == "__main__":
+    main()

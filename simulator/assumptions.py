@@ -1,0 +1,495 @@
+"""Assumptions: every number the simulator uses that the profile does not state outright.
+
+`derive_assumptions(profile, book)` maps the profile onto values through the tables below; each
+table says why its numbers are what they are. Every numeric assumption has a low/high range (the
+Monte Carlo samples it, the tornado swings it) and can be overridden by name:
+`--set change_rate_per_month=0.1`, `--set change_rate_per_month.high=0.3`,
+`--set generator_model=gpt-4o`. Unknown keys and bad values raise ConfigError naming both.
+
+Sources are tagged: a paper or price page when there is one, "judgment" when the number is an
+engineering estimate (these carry wide ranges on purpose).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+from types import MappingProxyType
+from typing import Any
+
+from advisor.errors import ConfigError
+from advisor.profile import Profile
+from simulator.prices import PriceBook, SelfHostedModel, _coerce
+
+STRATEGIES = ("fine_tuning", "rag", "hybrid")
+DAYS_PER_MONTH = 365.25 / 12
+
+# Fraction of the knowledge base that changes per month, by update frequency. Judgment: a
+# "yearly" domain still sees ~20% of documents touched in a year; "daily" domains (prices,
+# tickets, news) see most of their volatile part change within months. Ranges are x0.5..x2.
+CHANGE_RATE = {
+    "never": 0.0,
+    "yearly": 0.02,
+    "quarterly": 0.035,
+    "monthly": 0.05,
+    "weekly": 0.10,
+    "daily": 0.20,
+    "realtime": 0.35,
+}
+# Days between a document changing and its new version being searchable. Judgment: a nightly
+# batch ingestion (1 day) is the common default; realtime domains need streaming ingestion.
+INGESTION_LAG_DAYS = {"realtime": 0.05}
+DEFAULT_INGESTION_LAG_DAYS = 1.0
+# (user prompt tokens, answer tokens) per query, by task. Judgment from typical payloads:
+# classification answers a label, extraction and summarisation read long inputs.
+TASK_TOKENS = {
+    "knowledge_qa": (150, 150),
+    "customer_support": (300, 250),
+    "classification": (200, 10),
+    "extraction": (800, 200),
+    "summarization": (2000, 300),
+    "content_generation": (300, 600),
+    "code_assistant": (800, 400),
+}
+# Chunks retrieved per query, by traceability. Ovadia et al. 2024 retrieve up to k=5; citing
+# sources reliably needs a little more recall, so "required" retrieves more (judgment).
+K_BY_TRACEABILITY = {"none": 3, "preferred": 5, "required": 8}
+# System prompt + few-shot examples a model that was NOT fine-tuned needs to hold tone and
+# format (Balaguer et al. 2024: FT has a high upfront cost but short prompts). Judgment.
+INSTRUCTION_TOKENS = {"low": 100, "medium": 300, "high": 800}
+SCHEMA_INSTRUCTION_TOKENS = 200  # schema + an example when structured_output is required
+# Retrain cadence for fine-tuning, when the user does not set one: the longest interval whose
+# peak stale fraction, 1 - (1 - c)^T, stays under this target; at least monthly, at most
+# yearly. "never" changing knowledge is trained once.
+STALE_TARGET = 0.2
+MAX_RETRAIN_INTERVAL = 12
+# Latency, by billing kind. Cloud: REFERENCES.md [U] (query embedding 30-150 ms, vector search
+# 20-100 ms, TTFT 300-1500 ms); per-stream decode speed is judgment. Self-hosted 8B with a
+# local encoder and FAISS: judgment.
+LATENCY = {
+    "per_token": dict(
+        embed_ms_p50=50.0,
+        embed_ms_p95=150.0,
+        search_ms_p50=30.0,
+        search_ms_p95=100.0,
+        ttft_ms_p50=400.0,
+        ttft_ms_p95=1500.0,
+        prefill_tokens_per_s_stream=5000.0,
+        decode_tokens_per_s_p50=80.0,
+        decode_tokens_per_s_p95=40.0,
+    ),
+    "gpu_hours": dict(
+        embed_ms_p50=15.0,
+        embed_ms_p95=40.0,
+        search_ms_p50=10.0,
+        search_ms_p95=40.0,
+        ttft_ms_p50=150.0,
+        ttft_ms_p95=500.0,
+        prefill_tokens_per_s_stream=8000.0,
+        decode_tokens_per_s_p50=40.0,
+        decode_tokens_per_s_p95=25.0,
+    ),
+}
+# Base accuracy of each strategy on knowledge it holds (fresh). Ovadia et al. 2024, Mistral-7B
+# current events: RAG .875, FT with paraphrases .588, FT+RAG .810 (base .481). Replaced by
+# measured prototype accuracy when a calibration file is given.
+OVADIA = "Ovadia et al. 2024 (arXiv 2312.05934), Mistral-7B current events"
+
+
+@dataclass(frozen=True)
+class Spec:
+    unit: str
+    source: str
+    lo: float = 0.0  # hard validity bounds for a value
+    hi: float = math.inf
+    integer: bool = False
+    rng: tuple[str, float, float] = ("rel", 0.5, 2.0)  # ("rel", x_lo, x_hi) | ("abs", lo, hi)
+
+
+SPECS: dict[str, Spec] = {
+    "change_rate_per_month": Spec("fraction/month", "judgment: CHANGE_RATE table", 0, 1),
+    "ingestion_lag_days": Spec(
+        "days", "judgment: nightly batch ingestion", 0, 365, rng=("rel", 0.25, 7.0)
+    ),
+    "retrain_interval_months": Spec(
+        "months, 0 = never", "rule: peak stale <= 20%", 0, 120, integer=True, rng=("rel", 0.5, 2.0)
+    ),
+    "hybrid_retrain_interval_months": Spec(
+        "months, 0 = never",
+        "judgment: behaviour refresh with base-model upgrades",
+        0,
+        120,
+        integer=True,
+        rng=("rel", 0.5, 2.0),
+    ),
+    "chunk_tokens": Spec(
+        "tokens", "Ovadia et al. 2024: 256-token chunks", 16, 8192, rng=("rel", 0.5, 2.0)
+    ),
+    "k_retrieved": Spec(
+        "chunks/query",
+        "judgment from Ovadia et al. k<=5, by traceability",
+        0,
+        100,
+        rng=("rel", 0.6, 1.6),
+    ),
+    "prompt_tokens": Spec("tokens/query", "judgment: TASK_TOKENS table", 1, 1e6),
+    "answer_tokens": Spec("tokens/query", "judgment: TASK_TOKENS table", 1, 1e6),
+    "instruction_tokens": Spec(
+        "tokens/query",
+        "Balaguer et al. 2024 (longer prompts w/o FT); judgment: INSTRUCTION_TOKENS table",
+        0,
+        1e6,
+    ),
+    "ft_instruction_tokens": Spec("tokens/query", "judgment: FT internalises format", 0, 1e6),
+    "cached_prefix_fraction": Spec(
+        "fraction",
+        "judgment: share of static prefix hitting the prompt cache",
+        0,
+        1,
+        rng=("abs", 0.0, 0.9),
+    ),
+    "paraphrases_per_chunk": Spec(
+        "paraphrases", "Ovadia et al. 2024: accuracy rises up to 10", 0, 100, rng=("abs", 1.0, 10.0)
+    ),
+    "epochs": Spec(
+        "epochs", "judgment: common 2-4 epoch LoRA/API fine-tunes", 0.1, 100, rng=("abs", 1.0, 5.0)
+    ),
+    "retrain_corpus_fraction": Spec(
+        "fraction",
+        "judgment: retrain from base on the full corpus to avoid forgetting; "
+        "incremental with replay is cheaper",
+        0,
+        1,
+        rng=("abs", 0.3, 1.0),
+    ),
+    "hybrid_min_examples": Spec(
+        "examples",
+        "judgment: RAFT-style training set size (Zhang et "
+        "al. 2024); synthesised when labelled examples fall short",
+        0,
+        1e9,
+        rng=("rel", 0.3, 3.0),
+    ),
+    "query_growth_per_month": Spec(
+        "fraction/month", "judgment: flat traffic by default", -1, 10, rng=("abs", 0.0, 0.05)
+    ),
+    "base_accuracy_fine_tuning": Spec(
+        "fraction", OVADIA + " (FT w/ paraphrases .588)", 0, 1, rng=("abs", 0.45, 0.70)
+    ),
+    "base_accuracy_rag": Spec("fraction", OVADIA + " (RAG .875)", 0, 1, rng=("abs", 0.75, 0.92)),
+    "base_accuracy_hybrid": Spec(
+        "fraction", OVADIA + " (FT+RAG .810)", 0, 1, rng=("abs", 0.70, 0.92)
+    ),
+    "embed_ms_p50": Spec("ms", "REFERENCES.md [U]: 30-150 ms", rng=("rel", 0.5, 2.0)),
+    "embed_ms_p95": Spec("ms", "REFERENCES.md [U]: 30-150 ms"),
+    "search_ms_p50": Spec("ms", "REFERENCES.md [U]: 20-100 ms"),
+    "search_ms_p95": Spec("ms", "REFERENCES.md [U]: 20-100 ms"),
+    "ttft_ms_p50": Spec("ms", "REFERENCES.md [U]: TTFT 300-1500 ms"),
+    "ttft_ms_p95": Spec("ms", "REFERENCES.md [U]: TTFT 300-1500 ms"),
+    "prefill_tokens_per_s_stream": Spec("tokens/s", "judgment", 1, 1e9),
+    "decode_tokens_per_s_p50": Spec("tokens/s", "judgment", 0.1, 1e6),
+    "decode_tokens_per_s_p95": Spec("tokens/s", "judgment: slow tail", 0.1, 1e6),
+}
+CHOICES = ("generator_model", "embedding_model", "vector_store")
+# Assumptions the Monte Carlo and the tornado vary (the rest are decisions or latency).
+UNCERTAIN = (
+    "change_rate_per_month",
+    "ingestion_lag_days",
+    "chunk_tokens",
+    "k_retrieved",
+    "prompt_tokens",
+    "answer_tokens",
+    "instruction_tokens",
+    "ft_instruction_tokens",
+    "cached_prefix_fraction",
+    "paraphrases_per_chunk",
+    "epochs",
+    "retrain_corpus_fraction",
+    "hybrid_min_examples",
+    "query_growth_per_month",
+    "base_accuracy_fine_tuning",
+    "base_accuracy_rag",
+    "base_accuracy_hybrid",
+)
+
+
+@dataclass(frozen=True)
+class PriceParam:
+    """One resolved price the model uses, with its provenance and range."""
+
+    value: float
+    low: float
+    high: float
+    source: str
+    as_of: str
+    confidence: str
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    change_rate_per_month: float
+    ingestion_lag_days: float
+    retrain_interval_months: int
+    hybrid_retrain_interval_months: int
+    chunk_tokens: float
+    k_retrieved: float
+    prompt_tokens: float
+    answer_tokens: float
+    instruction_tokens: float
+    ft_instruction_tokens: float
+    cached_prefix_fraction: float
+    paraphrases_per_chunk: float
+    epochs: float
+    retrain_corpus_fraction: float
+    hybrid_min_examples: float
+    query_growth_per_month: float
+    base_accuracy_fine_tuning: float
+    base_accuracy_rag: float
+    base_accuracy_hybrid: float
+    embed_ms_p50: float
+    embed_ms_p95: float
+    search_ms_p50: float
+    search_ms_p95: float
+    ttft_ms_p50: float
+    ttft_ms_p95: float
+    prefill_tokens_per_s_stream: float
+    decode_tokens_per_s_p50: float
+    decode_tokens_per_s_p95: float
+    # Choices and resolved prices.
+    generator_model: str
+    embedding_model: str
+    vector_store: str
+    billing: str  # "per_token" (API) or "gpu_hours" (self-hosted)
+    prices: MappingProxyType = field(repr=False, default_factory=lambda: MappingProxyType({}))
+    ranges: MappingProxyType = field(repr=False, default_factory=lambda: MappingProxyType({}))
+    sources: MappingProxyType = field(repr=False, default_factory=lambda: MappingProxyType({}))
+    overrides: tuple = ()  # tuple[prices.Override, ...]
+
+    @property
+    def overridden(self) -> tuple[str, ...]:
+        return tuple(o.key for o in self.overrides)
+
+    def value(self, name: str) -> float:
+        return float(getattr(self, name))
+
+    def with_overrides(self, overrides: dict[str, Any], origin: str = "--set") -> Assumptions:
+        """Return a copy with `name=value` or `name.low`/`name.high` replaced, validated."""
+        from simulator.prices import Override
+
+        changes: dict[str, Any] = {}
+        ranges, sources = dict(self.ranges), dict(self.sources)
+        records = list(self.overrides)
+        for key, raw in overrides.items():
+            name, _, bound = key.partition(".")
+            if name in CHOICES:
+                raise ConfigError(
+                    f"{key}: choices are resolved against the price book; pass "
+                    "them to derive_assumptions"
+                )
+            if name not in SPECS or bound not in ("", "low", "high"):
+                near = difflib.get_close_matches(name, [*SPECS, *CHOICES], n=3)
+                hint = f" (did you mean {', '.join(near)}?)" if near else ""
+                raise ConfigError(f"{key}: unknown assumption{hint}")
+            spec, value = SPECS[name], _coerce(raw)
+            if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+                raise ConfigError(f"{key}: must be a number, got {raw!r}")
+            if not spec.lo <= value <= spec.hi:
+                raise ConfigError(f"{key}: must be between {spec.lo} and {spec.hi}, got {raw!r}")
+            if spec.integer and not bound and value != int(value):
+                raise ConfigError(f"{key}: must be a whole number, got {raw!r}")
+            if bound:
+                lo, hi = ranges[name]
+                ranges[name] = (float(value), hi) if bound == "low" else (lo, float(value))
+                old = lo if bound == "low" else hi
+            else:
+                old = getattr(self, name)
+                value = int(value) if spec.integer else float(value)
+                changes[name] = value
+                ranges[name] = _range(spec, value)
+                sources[name] = f"override: {origin}"
+            records.append(Override(key, old, value, origin))
+        for name, (lo, hi) in ranges.items():
+            v = changes.get(name, getattr(self, name))
+            if not lo <= v <= hi:
+                raise ConfigError(f"{name}: range [{lo}, {hi}] must contain the value {v}")
+        return replace(
+            self,
+            **changes,
+            ranges=MappingProxyType(ranges),
+            sources=MappingProxyType(sources),
+            overrides=tuple(records),
+        )
+
+    def to_dict(self) -> dict:
+        values = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("prices", "ranges", "sources", "overrides")
+        }
+        return {
+            "values": values,
+            "ranges": {k: list(v) for k, v in self.ranges.items()},
+            "sources": dict(self.sources),
+            "units": {k: s.unit for k, s in SPECS.items()},
+            "overridden": list(self.overridden),
+            "overrides": [o.to_dict() for o in self.overrides],
+            "prices": {k: asdict(v) for k, v in self.prices.items()},
+        }
+
+
+def _range(spec: Spec, value: float) -> tuple[float, float]:
+    kind, a, b = spec.rng
+    lo, hi = (value * a, value * b) if kind == "rel" else (min(a, value), max(b, value))
+    return (max(spec.lo, lo), min(spec.hi, hi))
+
+
+def auto_retrain_interval(change_rate: float) -> int:
+    """Longest interval T (months) with 1 - (1 - c)^T <= STALE_TARGET, clamped to [1, 12];
+    0 (train once, never retrain) when nothing changes."""
+    if change_rate <= 0:
+        return 0
+    if change_rate >= 1:
+        return 1
+    t = math.floor(math.log(1 - STALE_TARGET) / math.log(1 - change_rate))
+    return min(MAX_RETRAIN_INTERVAL, max(1, t))
+
+
+def _price(entry, key: str) -> PriceParam:
+    lo, hi = entry.bounds(key)
+    return PriceParam(
+        float(getattr(entry, key)), lo, hi, entry.source, str(entry.as_of), entry.confidence
+    )
+
+
+def resolve_prices(book: PriceBook, generator: str, embedding: str, store: str):
+    """Pick the entries the chosen components need; names are the model's parameter names."""
+    for key, name, table in (
+        ("generator_model", generator, book.models),
+        ("embedding_model", embedding, book.embeddings),
+        ("vector_store", store, book.vector_stores),
+    ):
+        if name not in table:
+            raise ConfigError(
+                f"{key}: unknown {key.replace('_', ' ')} {name!r} "
+                f"(known: {', '.join(sorted(table))})"
+            )
+    gen, out = book.models[generator], {}
+    if isinstance(gen, SelfHostedModel):
+        if gen.gpu not in book.gpus:
+            raise ConfigError(f"prices/models.yaml: {generator}.gpu names unknown GPU {gen.gpu!r}")
+        out["gpu.usd_per_hour"] = _price(book.gpus[gen.gpu], "usd_per_hour")
+        for k in (
+            "prefill_tokens_per_s",
+            "decode_tokens_per_s",
+            "min_gpus",
+            "lora_train_tokens_per_gpu_hour",
+        ):
+            out[f"gen.{k}"] = _price(gen, k)
+        billing = "gpu_hours"
+    else:
+        if gen.fine_tuning is None:
+            raise ConfigError(
+                f"generator_model: {generator!r} has no fine_tuning prices in "
+                "prices/models.yaml; add them or pick another model"
+            )
+        ft = gen.fine_tuning
+        for prefix, entry in (("gen", gen), ("ft", ft)):
+            for k in ("input_per_mtok", "output_per_mtok"):
+                out[f"{prefix}.{k}"] = _price(entry, k)
+            # No cached rate published: bill cached tokens at the full input rate.
+            key = (
+                "cached_input_per_mtok"
+                if entry.cached_input_per_mtok is not None
+                else "input_per_mtok"
+            )
+            out[f"{prefix}.cached_input_per_mtok"] = _price(entry, key)
+        out["ft.training_per_mtok"] = _price(ft, "training_per_mtok")
+        out["ft.hosting_per_hour"] = _price(ft, "hosting_per_hour")
+        billing = "per_token"
+    out["emb.usd_per_mtok"] = _price(book.embeddings[embedding], "usd_per_mtok")
+    vs = book.vector_stores[store]
+    for k in (
+        "storage_per_gb_month",
+        "read_per_munits",
+        "write_per_munits",
+        "monthly_minimum",
+        "fixed_monthly",
+        "gb_per_million_vectors",
+        "read_units_per_gb",
+        "min_read_units_per_query",
+        "write_units_per_vector",
+    ):
+        out[f"vs.{k}"] = _price(vs, k)
+    return billing, MappingProxyType(out)
+
+
+def derive_assumptions(
+    profile: Profile,
+    book: PriceBook,
+    overrides: dict[str, Any] | None = None,
+    origin: str = "--set",
+) -> Assumptions:
+    """Map a profile (and the price book's deployment defaults) onto assumptions, then apply
+    `overrides` (assumption names, `.low`/`.high`, and component choices). Pure."""
+    overrides = dict(overrides or {})
+    choices = {k: str(overrides.pop(k)) for k in CHOICES if k in overrides}
+    d = book.defaults[profile.deployment]
+    gen = choices.get("generator_model", d.generator_model)
+    emb = choices.get("embedding_model", d.embedding_model)
+    store = choices.get("vector_store", d.vector_store)
+    billing, prices = resolve_prices(book, gen, emb, store)
+
+    freq = profile.knowledge_update_frequency
+    c = CHANGE_RATE[freq]
+    prompt, answer = TASK_TOKENS[profile.task]
+    instr = INSTRUCTION_TOKENS[profile.style_consistency] + (
+        SCHEMA_INSTRUCTION_TOKENS if profile.structured_output else 0
+    )
+    values: dict[str, Any] = dict(
+        change_rate_per_month=c,
+        ingestion_lag_days=INGESTION_LAG_DAYS.get(freq, DEFAULT_INGESTION_LAG_DAYS),
+        retrain_interval_months=auto_retrain_interval(c),
+        hybrid_retrain_interval_months=12,
+        chunk_tokens=256.0,
+        k_retrieved=float(K_BY_TRACEABILITY[profile.traceability]),
+        prompt_tokens=float(prompt),
+        answer_tokens=float(answer),
+        instruction_tokens=float(instr),
+        ft_instruction_tokens=50.0,
+        cached_prefix_fraction=0.5,
+        paraphrases_per_chunk=5.0,
+        epochs=3.0,
+        retrain_corpus_fraction=1.0,
+        hybrid_min_examples=1000.0,
+        query_growth_per_month=0.0,
+        base_accuracy_fine_tuning=0.588,
+        base_accuracy_rag=0.875,
+        base_accuracy_hybrid=0.810,
+        **LATENCY[billing],
+    )
+    ranges = {k: _range(SPECS[k], float(v)) for k, v in values.items()}
+    sources = {k: SPECS[k].source for k in values}
+    chosen_why = f"prices/defaults.yaml ({profile.deployment}): {d.why}"
+    for k in CHOICES:
+        sources[k] = "user override" if k in choices else chosen_why
+    a = Assumptions(
+        **values,
+        generator_model=gen,
+        embedding_model=emb,
+        vector_store=store,
+        billing=billing,
+        prices=prices,
+        ranges=MappingProxyType(ranges),
+        sources=MappingProxyType(sources),
+        overrides=tuple(book.overrides),
+    )
+    if choices:
+        from simulator.prices import Override
+
+        a = replace(
+            a,
+            overrides=a.overrides
+            + tuple(Override(k, getattr(d, k), v, origin) for k, v in choices.items()),
+        )
+    return a.with_overrides(overrides, origin) if overrides else a

@@ -1,0 +1,44 @@
+"""The I/O edge of the simulator: files and `key=value` strings in, a SimulationResult out.
+
+The CLI and the UI call `run`; `simulate` itself stays pure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from advisor.errors import ConfigError
+from simulator.assumptions import derive_assumptions
+from simulator.calibration import apply_calibration, load_calibration
+from simulator.prices import load_price_book
+from simulator.simulate import SimulationResult, simulate
+
+
+def parse_assignments(items: list[str] | None) -> dict[str, str]:
+    """["a=1", "prices.models.x.y=2"] -> {"a": "1", ...}; values stay text until validated."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ConfigError(f"--set {item!r}: expected key=value")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def run(
+    profile,
+    months: int = 36,
+    seed: int = 0,
+    draws: int = 2000,
+    prices_file: str | Path | None = None,
+    sets: list[str] | None = None,
+    calibration_file: str | Path | None = None,
+) -> SimulationResult:
+    assignments = parse_assignments(sets)
+    price_keys = {k: v for k, v in assignments.items() if k.startswith("prices.")}
+    other = {k: v for k, v in assignments.items() if k not in price_keys}
+    book = load_price_book(user_file=prices_file, overrides=price_keys)
+    a = derive_assumptions(profile, book, other)
+    if calibration_file is not None:
+        a = apply_calibration(a, load_calibration(calibration_file))
+    return simulate(profile, a, months=months, seed=seed, draws=draws)

@@ -1,0 +1,130 @@
+"""`ftrag simulate` through a real subprocess, and Monte Carlo reproducibility."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from test_simulator_profiles import BOOK, PROFILES, make_profile
+
+from simulator import derive_assumptions, simulate
+from simulator.simulate import monte_carlo
+
+REQUIRED = {
+    "month",
+    "strategy",
+    "monthly_cost_usd",
+    "cumulative_cost_usd",
+    "stale_fraction",
+    "expected_accuracy",
+}
+
+
+def ftrag(*args):
+    code = "from advisor.cli import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def profile_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("p") / "support.json"
+    path.write_text(json.dumps(PROFILES["support_bot"]))
+    return path
+
+
+def test_csv_is_the_tidy_table_alone(profile_file):
+    r = ftrag("simulate", str(profile_file), "--months", "5", "--format", "csv", "--draws", "50")
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert len(rows) == 5 * 3 and rows[0].keys() >= REQUIRED
+    assert {(int(x["month"]), x["strategy"]) for x in rows} == {
+        (m, s) for m in range(1, 6) for s in ("fine_tuning", "rag", "hybrid")
+    }
+
+
+def test_json_has_rows_and_the_rest(profile_file, tmp_path):
+    cal = tmp_path / "cal.json"
+    cal.write_text(json.dumps({"strategy": "rag", "metrics": {"accuracy": 0.6}}))
+    r = ftrag(
+        "simulate",
+        str(profile_file),
+        "--months",
+        "4",
+        "--draws",
+        "50",
+        "--set",
+        "change_rate_per_month=0.2",
+        "--calibration",
+        str(cal),
+    )
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert len(d["rows"]) == 12 and d["rows"][0].keys() >= REQUIRED
+    assert {"break_even", "bands", "latency", "assumptions", "overrides", "prices_used"} <= d.keys()
+    assert d["assumptions"]["values"]["change_rate_per_month"] == 0.2
+    assert {o["key"] for o in d["overrides"]} == {"change_rate_per_month", "base_accuracy_rag"}
+    assert len(d["bands"]["rag"]["cumulative_cost_usd_p90"]) == 4
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--set", "warp_factor=9"], "error: warp_factor: unknown assumption"),
+        (["--set", "epochs"], "error: --set 'epochs': expected key=value"),
+        (["--calibration", "missing.json"], "error: missing.json: calibration file not found"),
+        (["--prices", "missing.yaml"], "error: missing.yaml: file not found"),
+    ],
+)
+def test_bad_input_exits_2_with_one_clear_line(profile_file, args, message):
+    r = ftrag("simulate", str(profile_file), "--months", "2", *args)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bad_profile_exits_2(tmp_path):
+    f = tmp_path / "p.json"
+    f.write_text(json.dumps({**PROFILES["support_bot"], "queries_per_month": -5}))
+    r = ftrag("simulate", str(f))
+    assert r.returncode == 2 and "queries_per_month" in r.stderr
+
+
+# --- Monte Carlo ---------------------------------------------------------------------------
+def test_monte_carlo_is_reproducible_with_a_seed():
+    p = make_profile("news_desk")
+    a = derive_assumptions(p, BOOK)
+    one, two = monte_carlo(p, a, 12, 500, seed=7), monte_carlo(p, a, 12, 500, seed=7)
+    other = monte_carlo(p, a, 12, 500, seed=8)
+    for s in one:
+        for k in one[s]:
+            assert np.array_equal(one[s][k], two[s][k])
+    assert not np.array_equal(
+        one["rag"]["cumulative_cost_usd"], other["rag"]["cumulative_cost_usd"]
+    )
+
+
+def test_bands_contain_uncertainty_and_collapse_without_it():
+    p = make_profile("support_bot")
+    a = derive_assumptions(p, BOOK)
+    r = simulate(p, a, months=12, seed=1, draws=1000)
+    last = r.rows[r.rows.month == 12]
+    assert (last.cumulative_cost_usd_p10 < last.cumulative_cost_usd_p90).all()
+    # RAG staleness depends on change rate and ingestion lag only: collapse their ranges onto
+    # their values and its band collapses onto the central estimate.
+    flat = {
+        f"{k}.{e}": a.value(k)
+        for k in ("change_rate_per_month", "ingestion_lag_days")
+        for e in ("low", "high")
+    }
+    bands = monte_carlo(p, a.with_overrides(flat), 12, 100, seed=1)
+    central = r.rows[r.rows.strategy == "rag"].stale_fraction.to_numpy()
+    assert np.allclose(bands["rag"]["stale_fraction"], central)
+    assert not np.allclose(
+        bands["fine_tuning"]["cumulative_cost_usd"][0],
+        bands["fine_tuning"]["cumulative_cost_usd"][2],
+    )
