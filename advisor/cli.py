@@ -199,6 +199,63 @@ def simulate(
         emit_json(result.to_dict())
 
 
+class ReportFormat(str, Enum):
+    md = "md"
+    html = "html"
+    pdf = "pdf"
+    json = "json"
+
+
+@app.command()
+def report(
+    profile: Path | None = typer.Argument(
+        None, help="Profile file, JSON or YAML (omit when re-rendering with --from)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Report file to write."),
+    format: ReportFormat | None = typer.Option(
+        None, "--format", help="md, html, pdf or json (default: from the -o suffix)."),
+    from_: Path | None = typer.Option(
+        None, "--from", help="Re-render a decision JSON written by `--format json`."),
+    prototype: Path | None = typer.Option(
+        None, "--prototype", help="Prototype run JSON (`ftrag prototype --format json`)."),
+    months: int | None = typer.Option(None, "--months", min=1, max=600,
+                                      help="Horizon in months (default 36)."),
+    set_: list[str] | None = typer.Option(
+        None, "--set", help="Override an assumption or price: key=value (repeatable)."),
+    calibration: Path | None = typer.Option(
+        None, "--calibration", help="Prototype metrics JSON: measured accuracy replaces cited."),
+    seed: int = typer.Option(0, "--seed", help="Monte Carlo seed (same seed, same bands)."),
+) -> None:
+    """Write the decision report (Markdown, offline HTML, PDF or re-importable JSON)."""
+    from dataclasses import replace
+
+    from advisor.decision import build_decision, load_decision, load_prototype_run
+    from report import format_for, write_report
+
+    fmt = format.value if format else format_for(output)
+    if fmt is None:
+        fail([f"{output}: cannot tell the format from its name; add --format md|html|pdf|json"])
+    if from_ is not None:
+        if profile is not None:
+            fail(["give a PROFILE or --from DECISION.json, not both"])
+        if set_ or calibration or months is not None:
+            fail(["--from re-renders a saved decision as it is; --set, --calibration and "
+                  "--months need a PROFILE"])
+        decision = load_decision(from_)
+        if prototype is not None:
+            decision = replace(decision, prototype=load_prototype_run(prototype))
+    elif profile is None:
+        fail(["missing PROFILE (or --from DECISION.json)"])
+    else:
+        from advisor.profile import load_profile
+
+        run = load_prototype_run(prototype) if prototype is not None else None
+        decision = build_decision(load_profile(profile), months=months or 36, overrides=set_,
+                                  calibration=calibration, prototype=run, seed=seed)
+    written = write_report(decision, fmt, output)
+    if written.note:
+        typer.echo(f"note: {written.note}", err=True)
+    typer.echo(f"wrote {written.path} ({written.format}, {written.size:,} bytes)")
+
 def main() -> None:
     """Console entry point. Click handles usage errors (exit 2); domain errors become one
     line per problem and exit 2; Ctrl-C exits 130 without a traceback."""
