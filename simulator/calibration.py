@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -46,16 +46,19 @@ class Metrics(BaseModel):
 class Result(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    strategy: Literal["rag", "fine_tuning", "hybrid", "base"]
+    # A `+suffix` names a variant row (e.g. `rag+constrained`), treated like `variant`.
+    strategy: Annotated[str, Field(pattern=r"^(rag|fine_tuning|hybrid|base)(\+[a-z_]+)?$")]
     metrics: Metrics
     variant: str | None = None
     answers: list[Any] | None = None  # carried by the prototype output; not used here
+    meta: dict[str, Any] = {}  # corpus, model, device: recorded, not used
 
 
 class Results(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     results: list[Result] = Field(min_length=1)
+    meta: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ class Calibration:
         """strategy -> accuracy to use (first row without a variant that has one)."""
         out: dict[str, float] = {}
         for r in self.results:
-            if r.variant or r.strategy == "base" or r.strategy in out:
+            if r.variant or "+" in r.strategy or r.strategy == "base" or r.strategy in out:
                 continue
             acc = r.metrics.accuracy_paraphrased
             acc = r.metrics.accuracy if acc is None else acc

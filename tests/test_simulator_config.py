@@ -173,7 +173,7 @@ def test_single_result_file(tmp_path):
     "data, message",
     [
         ([1, 2], "expected a JSON object"),
-        ({"strategy": "lora", "metrics": {}}, "c.json: strategy: input should be 'rag'"),
+        ({"strategy": "lora", "metrics": {}}, "c.json: strategy: string should match pattern"),
         (
             result("rag", accuracy=1.5),
             "c.json: metrics.accuracy: input should be less than or equal to 1, got 1.5",
@@ -195,3 +195,15 @@ def test_calibration_file_not_json(tmp_path):
     f.write_text("{nope")
     with pytest.raises(ConfigError, match="bad.json: not valid JSON"):
         load_calibration(f)
+
+
+def test_real_prototype_output_is_accepted_and_variants_skipped():
+    from simulator.calibration import parse_calibration
+
+    data = {
+        "results": [
+            {**result("rag+constrained", accuracy=0.99), "meta": {"corpus": "x"}},
+            {**result("rag", accuracy=0.8), "meta": {"model": "SmolLM2"}, "answers": []},
+        ]
+    }
+    assert parse_calibration(data, "c.json").accuracies() == {"rag": 0.8}
