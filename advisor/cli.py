@@ -84,6 +84,96 @@ def doctor(
 # --- commands added by the capability modules go below this line ---
 
 
+# -- prototype: run / ask (prototype/runner.py, rag.py, base.py) --
+class ProtoStrategy(str, Enum):
+    base = "base"
+    rag = "rag"
+    rag_constrained = "rag+constrained"
+    fine_tuning = "fine_tuning"
+    hybrid = "hybrid"
+    all = "all"
+
+
+class ProtoFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _stderr_progress(stage: str, done: int, total: int, info: dict) -> None:
+    extra = " ".join(f"{k}={v}" for k, v in info.items())
+    typer.echo(f"[{stage}] {done}/{total} {extra}".rstrip(), err=True)
+
+
+def _fmt_metric(v) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.2f}" if isinstance(v, float) and abs(v) < 10 else f"{v:,.0f}"
+
+
+def _metrics_table(results: list[dict]) -> str:
+    from prototype.results import METRIC_KEYS
+
+    heads = ["strategy", *(k.replace("accuracy", "acc") for k in METRIC_KEYS)]
+    rows = [
+        [r["strategy"], *(_fmt_metric(r["metrics"].get(k)) for k in METRIC_KEYS)] for r in results
+    ]
+    widths = [max(len(str(x)) for x in col) for col in zip(heads, *rows, strict=True)]
+    line = lambda cells: "  ".join(str(c).rjust(w) for c, w in zip(cells, widths, strict=True))  # noqa: E731
+    return "\n".join([line(heads), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+@app.command()
+def prototype(
+    strategy: ProtoStrategy = typer.Option(..., "--strategy", help="Strategy, or all."),
+    corpus: Path = typer.Option(..., "--corpus", help="Corpus directory (docs/, qa.jsonl)."),
+    format: ProtoFormat = typer.Option(ProtoFormat.table, "--format", help="table or json"),
+    device: str = typer.Option("auto", "--device", help="cpu, cuda or auto"),
+    retrain: bool = typer.Option(False, "--retrain", help="FT: also retrain after the update."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Also write JSON here."),
+) -> None:
+    """Run a real prototype (base, RAG, fine-tuning, hybrid) on a corpus and print metrics."""
+    from prototype.corpus import load_corpus
+    from prototype.runner import ALL_STRATEGIES, run_all, run_strategy
+
+    c = load_corpus(corpus)
+    if strategy == ProtoStrategy.all:
+        results = [r.to_dict() for r in run_all(c, device, _stderr_progress, retrain=retrain)]
+        payload: dict = {"corpus": c.name, "strategies": list(ALL_STRATEGIES), "results": results}
+    else:
+        payload = run_strategy(
+            strategy.value, c, device, _stderr_progress, retrain=retrain
+        ).to_dict()
+        results = [payload]
+    if output is not None:
+        output.write_text(json.dumps(payload, indent=2, default=str))
+        typer.echo(f"wrote {output}", err=True)
+    if format == ProtoFormat.json:
+        emit_json(payload)
+    else:
+        typer.echo(_metrics_table(results))
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="The question to answer."),
+    strategy: ProtoStrategy = typer.Option(
+        ProtoStrategy.rag, "--strategy", help="base, rag or rag+constrained"
+    ),
+    corpus: Path = typer.Option(..., "--corpus", help="Corpus directory (docs/)."),
+    device: str = typer.Option("auto", "--device", help="cpu, cuda or auto"),
+) -> None:
+    """Answer one live question; prints the model's raw text and the retrieved documents."""
+    from prototype.corpus import load_corpus
+    from prototype.runner import answer_live
+
+    if strategy in (ProtoStrategy.all,):
+        fail(["ask: pick one strategy (base, rag, rag+constrained, fine_tuning, hybrid)"])
+    a = answer_live(strategy.value, load_corpus(corpus), question, device)
+    typer.echo(a.raw)
+    typer.echo(f"retrieved: {', '.join(a.retrieved) or '(none: closed book)'}", err=True)
+    typer.echo(f"latency: {a.seconds * 1000:.0f} ms, prompt tokens: {a.prompt_tokens}", err=True)
+
+
 # -- advisor: recommend / evaluate / retrain / feedback (advisor/recommend.py, evaluate.py) --
 @app.command()
 def recommend(
@@ -191,8 +281,15 @@ def simulate(
     from advisor.profile import load_profile
     from simulator.runner import run
 
-    result = run(load_profile(profile), months=months, seed=seed, draws=draws,
-                 prices_file=prices, sets=set_, calibration_file=calibration)
+    result = run(
+        load_profile(profile),
+        months=months,
+        seed=seed,
+        draws=draws,
+        prices_file=prices,
+        sets=set_,
+        calibration_file=calibration,
+    )
     if format == SimFormat.csv:
         typer.echo(result.rows.to_csv(index=False), nl=False)
     else:
@@ -209,20 +306,27 @@ class ReportFormat(str, Enum):
 @app.command()
 def report(
     profile: Path | None = typer.Argument(
-        None, help="Profile file, JSON or YAML (omit when re-rendering with --from)."),
+        None, help="Profile file, JSON or YAML (omit when re-rendering with --from)."
+    ),
     output: Path = typer.Option(..., "-o", "--output", help="Report file to write."),
     format: ReportFormat | None = typer.Option(
-        None, "--format", help="md, html, pdf or json (default: from the -o suffix)."),
+        None, "--format", help="md, html, pdf or json (default: from the -o suffix)."
+    ),
     from_: Path | None = typer.Option(
-        None, "--from", help="Re-render a decision JSON written by `--format json`."),
+        None, "--from", help="Re-render a decision JSON written by `--format json`."
+    ),
     prototype: Path | None = typer.Option(
-        None, "--prototype", help="Prototype run JSON (`ftrag prototype --format json`)."),
-    months: int | None = typer.Option(None, "--months", min=1, max=600,
-                                      help="Horizon in months (default 36)."),
+        None, "--prototype", help="Prototype run JSON (`ftrag prototype --format json`)."
+    ),
+    months: int | None = typer.Option(
+        None, "--months", min=1, max=600, help="Horizon in months (default 36)."
+    ),
     set_: list[str] | None = typer.Option(
-        None, "--set", help="Override an assumption or price: key=value (repeatable)."),
+        None, "--set", help="Override an assumption or price: key=value (repeatable)."
+    ),
     calibration: Path | None = typer.Option(
-        None, "--calibration", help="Prototype metrics JSON: measured accuracy replaces cited."),
+        None, "--calibration", help="Prototype metrics JSON: measured accuracy replaces cited."
+    ),
     seed: int = typer.Option(0, "--seed", help="Monte Carlo seed (same seed, same bands)."),
 ) -> None:
     """Write the decision report (Markdown, offline HTML, PDF or re-importable JSON)."""
@@ -238,8 +342,12 @@ def report(
         if profile is not None:
             fail(["give a PROFILE or --from DECISION.json, not both"])
         if set_ or calibration or months is not None:
-            fail(["--from re-renders a saved decision as it is; --set, --calibration and "
-                  "--months need a PROFILE"])
+            fail(
+                [
+                    "--from re-renders a saved decision as it is; --set, --calibration and "
+                    "--months need a PROFILE"
+                ]
+            )
         decision = load_decision(from_)
         if prototype is not None:
             decision = replace(decision, prototype=load_prototype_run(prototype))
@@ -249,12 +357,19 @@ def report(
         from advisor.profile import load_profile
 
         run = load_prototype_run(prototype) if prototype is not None else None
-        decision = build_decision(load_profile(profile), months=months or 36, overrides=set_,
-                                  calibration=calibration, prototype=run, seed=seed)
+        decision = build_decision(
+            load_profile(profile),
+            months=months or 36,
+            overrides=set_,
+            calibration=calibration,
+            prototype=run,
+            seed=seed,
+        )
     written = write_report(decision, fmt, output)
     if written.note:
         typer.echo(f"note: {written.note}", err=True)
     typer.echo(f"wrote {written.path} ({written.format}, {written.size:,} bytes)")
+
 
 def main() -> None:
     """Console entry point. Click handles usage errors (exit 2); domain errors become one

@@ -88,9 +88,7 @@ class Profile(BaseModel):
     style_consistency: Level = Field(
         description="How much tone and answer format must stay fixed (low, medium, high)."
     )
-    structured_output: bool = Field(
-        description="Must output follow a schema (JSON, a template)?"
-    )
+    structured_output: bool = Field(description="Must output follow a schema (JSON, a template)?")
     knowledge_base_tokens: int = Field(
         ge=0, le=10**13, description="Size of the domain knowledge in tokens."
     )
@@ -152,16 +150,15 @@ def parse_profile_text(text: str, source: str = "profile") -> Profile:
         raise ProfileError(f"{source}: file is empty")
     stripped = text.lstrip()
     try:
-        if stripped.startswith(("{", "[")):
-            data = json.loads(text)
-        else:
-            data = yaml.safe_load(text)
+        data = json.loads(text) if stripped.startswith(("{", "[")) else yaml.safe_load(text)
     except json.JSONDecodeError as e:
-        raise ProfileError(f"{source}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})")
+        raise ProfileError(
+            f"{source}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})"
+        ) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
-        raise ProfileError(f"{source}: not valid YAML{where}")
+        raise ProfileError(f"{source}: not valid YAML{where}") from None
     return profile_from_dict(data, source)
 
 

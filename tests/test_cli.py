@@ -41,8 +41,10 @@ def test_validate_ok(tmp_path):
         (b'{"name": "x",', "not valid JSON"),
         (b"\x00\x00\x00", "binary file"),
         (b"- a\n- b\n", "expected a mapping"),
-        (json.dumps({**VALID_PROFILE, "latency_budget_ms": -5}).encode(),
-         "latency_budget_ms: input should be greater than 0, got -5"),
+        (
+            json.dumps({**VALID_PROFILE, "latency_budget_ms": -5}).encode(),
+            "latency_budget_ms: input should be greater than 0, got -5",
+        ),
         (json.dumps({**VALID_PROFILE, "task": "poetry"}).encode(), "task:"),
         (json.dumps({**VALID_PROFILE, "extra": 1}).encode(), "extra: unknown field"),
     ],

@@ -19,9 +19,18 @@ from advisor.profile import (
 )
 
 REQUIRED = [
-    "name", "task", "knowledge_update_frequency", "latency_budget_ms", "traceability",
-    "style_consistency", "structured_output", "knowledge_base_tokens", "labeled_examples",
-    "queries_per_month", "deployment", "ml_maturity",
+    "name",
+    "task",
+    "knowledge_update_frequency",
+    "latency_budget_ms",
+    "traceability",
+    "style_consistency",
+    "structured_output",
+    "knowledge_base_tokens",
+    "labeled_examples",
+    "queries_per_month",
+    "deployment",
+    "ml_maturity",
 ]
 
 

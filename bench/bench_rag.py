@@ -1,0 +1,107 @@
+"""RAG benchmark: our index build against a raw `SentenceTransformer.encode` of the same chunks
+(same process, same embedder; target ratio <= 1.2), and query latency split into embed /
+search / generate at batch size 1.
+
+    .venv/bin/python -m bench.bench_rag [CORPUS_DIR] [--queries N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpora" / "aurora_handbook"
+
+
+def _best_of(n: int, fn) -> float:
+    """Minimum of n timings: the least disturbed run on a shared machine."""
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("corpus", nargs="?", default=str(DEFAULT_CORPUS))
+    ap.add_argument("--queries", type=int, default=10)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args(argv if argv is not None else [])
+
+    from prototype.backbone import load_embedder, load_generator
+    from prototype.corpus import load_corpus
+    from prototype.generate import generate
+    from prototype.rag import RagIndex, RagReader
+
+    corpus = load_corpus(args.corpus)
+    embedder = load_embedder("cpu")
+    index = RagIndex.build(corpus.docs, embedder)  # warm-up (and the chunk list)
+    texts = [c.embed_text() for c in index.chunks.values()]
+
+    def raw():
+        embedder.encode(
+            texts,
+            batch_size=index.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+
+    t_raw = _best_of(args.repeats, raw)
+    t_ours = _best_of(args.repeats, lambda: RagIndex.build(corpus.docs, embedder))
+    print(
+        f"index build: {len(texts)} chunks  ours {t_ours * 1000:.0f} ms  raw encode "
+        f"{t_raw * 1000:.0f} ms  ratio {t_ours / t_raw:.2f} (target <= 1.2)"
+    )
+
+    model, tok = load_generator("cpu")
+    reader = RagReader(index, model, tok)
+    questions = [q.question for q in (corpus.qa or ())][: args.queries] or ["What is this about?"]
+    embed, search, gen, total = [], [], [], []
+    for q in questions:  # batch size 1: what one user waits for
+        t0 = time.perf_counter()
+        qvec = index.embed([q])[0]
+        t1 = time.perf_counter()
+        from prototype.rag import rag_messages, select_passages
+
+        hits = index.retrieve(q, qvec, reader.k)
+        msgs = [
+            rag_messages(q, select_passages(index, q, qvec, hits, reader.sentences), reader.style)
+        ]
+        t2 = time.perf_counter()
+        generate(model, tok, msgs, reader.max_new_tokens)
+        t3 = time.perf_counter()
+        embed.append(t1 - t0)
+        search.append(t2 - t1)
+        gen.append(t3 - t2)
+        total.append(t3 - t0)
+    ms = lambda xs: round(statistics.median(xs) * 1000, 1)  # noqa: E731
+    out = {
+        "chunks": len(texts),
+        "build_ms": round(t_ours * 1000, 1),
+        "raw_encode_ms": round(t_raw * 1000, 1),
+        "build_ratio": round(t_ours / t_raw, 3),
+        "query_ms_p50": {
+            "embed": ms(embed),
+            "search+select": ms(search),
+            "generate": ms(gen),
+            "total": ms(total),
+        },
+        "queries": len(questions),
+    }
+    print(
+        f"query p50 over {len(questions)} queries at batch 1: embed {ms(embed)} ms, "
+        f"search+sentence select {ms(search)} ms, generate {ms(gen)} ms, total {ms(total)} ms"
+    )
+    return out
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

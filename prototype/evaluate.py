@@ -1,0 +1,256 @@
+"""The one evaluation loop every prototype strategy shares (base, RAG, fine-tuning, hybrid).
+
+A strategy supplies an *answer function* (a batch of questions -> raw generations); this module
+asks the questions, scores the raw text exactly as generated (never repaired), and builds the
+PrototypeResult with every metric of the architecture contract. Protocol:
+
+1. `original`   : every question in qa.jsonl                       -> accuracy
+2. `paraphrase` : every paraphrase of those questions              -> accuracy_paraphrased
+3. the corpus update is applied (`apply_update`, e.g. RAG re-indexes the changed docs only)
+4. `updated`    : the questions whose gold answer changed, scored against the NEW gold
+                                                                   -> accuracy_updated
+format_compliance and source_accuracy are over phases 1+2 (pre-update originals + paraphrases).
+
+Latency is measured per single query (batch size 1) on the first `latency_queries` original
+questions; the remaining questions are answered in batches to keep CPU runs short, and their
+amortised time is *not* used for the latency percentiles (batching changes per-query time).
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from advisor.errors import JobCancelled
+from prototype.results import PrototypeResult, peak_rss_mb
+
+KINDS = ("original", "paraphrase", "updated")
+DEFAULT_BATCH = 8
+DEFAULT_LATENCY_QUERIES = 10
+
+Progress = Callable[[str, int, int, dict], None]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One raw generation returned by a strategy's answer function."""
+
+    raw: str  # the model's text exactly as generated
+    prompt_tokens: int
+    seconds: float  # wall time attributed to this question (amortised when batched)
+    retrieved: tuple[str, ...] = ()  # doc ids shown to the model (RAG / hybrid), best first
+    extra: dict = field(default_factory=dict)  # strategy-specific details, kept in the record
+
+
+AnswerFn = Callable[[Sequence[str]], list[Answer]]
+
+
+@dataclass(frozen=True)
+class Question:
+    qid: str
+    kind: str  # one of KINDS
+    question: str
+    gold: str
+    aliases: tuple[str, ...]
+    doc: str  # gold source document id
+
+
+def corpus_questions(corpus, kinds: Sequence[str] = ("original", "paraphrase")) -> list[Question]:
+    """The questions of the protocol for `kinds`; empty when the corpus has no qa.jsonl."""
+    if corpus.qa is None:
+        return []
+    out: list[Question] = []
+    if "original" in kinds:
+        out += [
+            Question(q.id, "original", q.question, q.answer, q.aliases, q.doc) for q in corpus.qa
+        ]
+    if "paraphrase" in kinds:
+        for q in corpus.qa:
+            out += [
+                Question(f"{q.id}.p{i}", "paraphrase", p, q.answer, q.aliases, q.doc)
+                for i, p in enumerate(q.paraphrases, 1)
+            ]
+    if "updated" in kinds:
+        # changed_qa() already carries the NEW gold answer and aliases.
+        out += [
+            Question(q.id, "updated", q.question, q.answer, q.aliases, q.doc)
+            for q in corpus.changed_qa()
+        ]
+    return out
+
+
+def score_record(q: Question, a: Answer, latency_measured: bool) -> dict:
+    """One per-answer record: the raw text plus what scoring read from it."""
+    from prototype.scoring import AnswerRecord, score_answer
+
+    # Accuracy reads the parsed answer when the format is compliant, the raw text otherwise,
+    # so a right fact in a broken wrapper still counts as known (format is scored apart).
+    s = score_answer(AnswerRecord(a.raw, q.gold, q.aliases, q.doc))
+    return {
+        "id": q.qid,
+        "kind": q.kind,
+        "question": q.question,
+        "raw": a.raw,
+        "answer": s.answer,
+        "source": s.source,
+        "gold": q.gold,
+        "gold_doc": q.doc,
+        "correct": bool(s.correct),
+        "compliant": s.compliant,
+        "source_correct": bool(s.source_correct),
+        "retrieved": list(a.retrieved),
+        "latency_ms": round(a.seconds * 1000, 1) if latency_measured else None,
+        "prompt_tokens": a.prompt_tokens,
+        **({"extra": a.extra} if a.extra else {}),
+    }
+
+
+def answer_questions(
+    answer_fn: AnswerFn,
+    questions: Sequence[Question],
+    *,
+    stage: str,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    latency_queries: int = 0,
+) -> list[dict]:
+    """Answer `questions` (first `latency_queries` one at a time, then batched) -> records.
+
+    `cancel` is checked before every batch; a set event raises JobCancelled.
+    """
+    records: list[dict] = []
+    i, n = 0, len(questions)
+    if progress:
+        progress(stage, 0, n, {})
+    while i < n:
+        if cancel is not None and cancel.is_set():
+            raise JobCancelled(f"{stage}: cancelled after {i} of {n} questions")
+        size = 1 if i < latency_queries else max(1, batch_size)
+        chunk = questions[i : i + size]
+        answers = answer_fn([q.question for q in chunk])
+        if len(answers) != len(chunk):
+            raise RuntimeError(f"answer function returned {len(answers)} for {len(chunk)}")
+        records += [
+            score_record(q, a, size == 1 and i < latency_queries)
+            for q, a in zip(chunk, answers, strict=True)
+        ]
+        i += len(chunk)
+        if progress:
+            progress(stage, i, n, {"correct": sum(r["correct"] for r in records)})
+    return records
+
+
+def _share(records: list[dict], key: str) -> float | None:
+    return round(sum(bool(r[key]) for r in records) / len(records), 4) if records else None
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return round(values[0], 1)
+    return round(statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1], 1)
+
+
+def metrics_from_records(
+    records: list[dict], build_seconds: float | None, has_gold: bool = True
+) -> dict:
+    """Every METRIC_KEYS entry from per-answer records. Gold-based metrics are None without
+    qa.jsonl (never invented); accuracy_updated is None when the corpus has no update."""
+    by = {k: [r for r in records if r["kind"] == k] for k in KINDS}
+    pre = by["original"] + by["paraphrase"]
+    lat = [r["latency_ms"] for r in records if r["latency_ms"] is not None]
+    toks = [r["prompt_tokens"] for r in records]
+    gold = (lambda rs, key: _share(rs, key)) if has_gold else (lambda rs, key: None)
+    return {
+        "accuracy": gold(by["original"], "correct"),
+        "accuracy_paraphrased": gold(by["paraphrase"], "correct"),
+        "accuracy_updated": gold(by["updated"], "correct"),
+        "format_compliance": _share(pre, "compliant"),
+        "source_accuracy": gold(pre, "source_correct"),
+        "latency_ms_p50": _percentile(lat, 50),
+        "latency_ms_p95": _percentile(lat, 95),
+        "build_seconds": None if build_seconds is None else round(build_seconds, 3),
+        "prompt_tokens_mean": round(statistics.fmean(toks), 1) if toks else None,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def evaluate_strategy(
+    strategy: str,
+    corpus,
+    answer_fn: AnswerFn,
+    *,
+    build_seconds: float | None,
+    apply_update: Callable[[], AnswerFn | None] | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    latency_queries: int = DEFAULT_LATENCY_QUERIES,
+    meta: dict | None = None,
+    extra_metrics: dict | None = None,
+) -> PrototypeResult:
+    """Run the whole protocol for one strategy and return its PrototypeResult.
+
+    `apply_update()` is called once after the pre-update phases when the corpus has an
+    update; it applies the update (e.g. re-indexes changed docs) and returns the answer
+    function to use afterwards, or None to keep `answer_fn` (a fine-tuned model that is
+    deliberately not retrained: the freshness gap).
+    """
+    t0 = time.perf_counter()
+    pre = corpus_questions(corpus, ("original", "paraphrase"))
+    records = answer_questions(
+        answer_fn,
+        [q for q in pre if q.kind == "original"],
+        stage=f"{strategy}: original",
+        progress=progress,
+        cancel=cancel,
+        batch_size=batch_size,
+        latency_queries=latency_queries,
+    )
+    records += answer_questions(
+        answer_fn,
+        [q for q in pre if q.kind == "paraphrase"],
+        stage=f"{strategy}: paraphrase",
+        progress=progress,
+        cancel=cancel,
+        batch_size=batch_size,
+    )
+    upd_meta: dict = {}
+    has_update = bool(corpus.update_docs or corpus.update_qa)
+    if has_update:
+        if cancel is not None and cancel.is_set():
+            raise JobCancelled(f"{strategy}: cancelled before the update")
+        tu = time.perf_counter()
+        after = apply_update() if apply_update else None
+        upd_meta["update_seconds"] = round(time.perf_counter() - tu, 3)
+        upd_q = corpus_questions(corpus, ("updated",))
+        records += answer_questions(
+            after or answer_fn,
+            upd_q,
+            stage=f"{strategy}: updated",
+            progress=progress,
+            cancel=cancel,
+            batch_size=batch_size,
+        )
+    metrics = metrics_from_records(records, build_seconds, has_gold=corpus.qa is not None)
+    return PrototypeResult(
+        strategy=strategy,
+        metrics=metrics,
+        answers=records,
+        extra_metrics=dict(extra_metrics or {}),
+        meta={
+            "corpus": corpus.name,
+            "n_docs": len(corpus.docs),
+            "n_questions": {k: sum(r["kind"] == k for r in records) for k in KINDS},
+            "latency_protocol": f"batch size 1 on the first {latency_queries} original "
+            f"questions; the rest batched by {batch_size}",
+            "eval_seconds": round(time.perf_counter() - t0, 2),
+            **upd_meta,
+            **(meta or {}),
+        },
+    )

@@ -1,0 +1,108 @@
+"""Run one prototype strategy (or all of them) on a corpus and return PrototypeResult(s).
+
+Every strategy goes through the one evaluation protocol in `prototype.evaluate`; this module
+only dispatches. A queue or a UI worker thread can drive it: `progress(stage, done, total,
+info)` reports, and a set `cancel` event raises JobCancelled between questions.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+from advisor.errors import ConfigError
+from prototype.evaluate import Progress
+from prototype.results import PrototypeResult
+
+STRATEGIES = ("base", "rag", "rag+constrained", "fine_tuning", "hybrid")
+# `ftrag prototype --strategy all`: the architecture's rows plus the constrained variant,
+# which is kept in its own row so decoding-forced format never hides in the plain `rag` one.
+ALL_STRATEGIES = STRATEGIES
+
+
+@lru_cache(maxsize=2)
+def shared_models(device: str):
+    """(generator, tokenizer, embedder) loaded once per process and device, so `all` does not
+    reload them for every strategy. Inference never mutates them."""
+    from prototype.backbone import load_embedder, load_generator
+
+    model, tok = load_generator(device)
+    return model, tok, load_embedder(device)
+
+
+def run_strategy(
+    strategy: str,
+    corpus,
+    device: str | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    retrain: bool = False,
+) -> PrototypeResult:
+    """Evaluate `strategy` on `corpus` (a prototype.corpus.Corpus).
+
+    `retrain` only concerns fine-tuning: also retrain on the updated corpus and report that
+    figure beside the stale one.
+    """
+    from prototype.backbone import pick_device
+
+    if strategy not in STRATEGIES:
+        raise ConfigError(f"strategy: must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
+    dev = pick_device(device)
+    if strategy == "fine_tuning":
+        from prototype.fine_tune import run_fine_tuning
+
+        return run_fine_tuning(
+            corpus, device=dev, progress=progress, cancel=cancel, retrain=retrain
+        )
+    if strategy == "hybrid":
+        from prototype.hybrid import run_hybrid
+
+        return run_hybrid(corpus, device=dev, progress=progress, cancel=cancel)
+    model, tok, embedder = shared_models(dev)
+    if strategy == "base":
+        from prototype.base import run_base
+
+        return run_base(corpus, dev, progress, cancel, models=(model, tok))
+    from prototype.rag import run_rag
+
+    return run_rag(
+        corpus,
+        dev,
+        progress,
+        cancel,
+        constrained=strategy == "rag+constrained",
+        models=(model, tok, embedder),
+    )
+
+
+def run_all(
+    corpus,
+    device: str | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    retrain: bool = False,
+    strategies: tuple[str, ...] = ALL_STRATEGIES,
+) -> list[PrototypeResult]:
+    """Every strategy in `strategies`, in order, the closed-book base included."""
+    return [run_strategy(s, corpus, device, progress, cancel, retrain) for s in strategies]
+
+
+def answer_live(strategy: str, corpus, question: str, device: str | None = None):
+    """Answer one live question (`ftrag ask`) -> evaluate.Answer (raw text, retrieved ids).
+
+    Supports the strategies that need no training: base, rag and rag+constrained. A trained
+    adapter is asked through `ftrag prototype`, which trains or reuses it.
+    """
+    from prototype.backbone import pick_device
+
+    if strategy not in ("base", "rag", "rag+constrained"):
+        raise ConfigError(f"ask: strategy must be base, rag or rag+constrained, got {strategy!r}")
+    model, tok, embedder = shared_models(pick_device(device))
+    if strategy == "base":
+        from prototype.base import closed_book_answerer
+
+        return closed_book_answerer(model, tok)([question])[0]
+    from prototype.rag import RagIndex, RagReader
+
+    index = RagIndex.build(corpus.docs, embedder)
+    return RagReader(index, model, tok, constrained=strategy == "rag+constrained")([question])[0]

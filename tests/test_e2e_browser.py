@@ -1,0 +1,248 @@
+"""The real flow in headless Chromium against `streamlit run`: load an example profile, get a
+recommendation, see plotly charts render, run the RAG prototype on the tiny corpus, download a
+report. A screenshot of each page lands in test-artifacts/screenshots/ (gitignored).
+
+Uses Debian's /usr/bin/chromium (never `playwright install`); skipped only when it is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+RAG_TIMEOUT_S = (
+    1200  # model load + index + ~18 answers of a 135M model on a shared, busy 2-core CPU
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> float:
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return time.perf_counter() - t0
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError("streamlit did not become healthy")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "FTRAG_DB": str(tmp / "ftrag.sqlite"),
+        "FTRAG_CORPORA_DIRS": str(ROOT / "tests" / "fixtures"),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+    log = open(tmp / "streamlit.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "streamlit_app.py"),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc)
+        yield {"url": url, "db": tmp / "ftrag.sqlite", "log": tmp / "streamlit.log"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        pg = ctx.new_page()
+        pg.set_default_timeout(60_000)
+        yield pg
+        ctx.close()
+        browser.close()
+
+
+def _shot(page, name: str) -> None:
+    """A screenshot of the whole page: Streamlit scrolls inside its main container, so the
+    viewport is stretched to the content's height for the shot, then restored."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(500)  # let plotly finish its transition
+    size = page.viewport_size
+    height = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMainBlockContainer\"]');"
+        " return m ? m.scrollHeight + 120 : 0; }"
+    )
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size(size)
+
+
+def _goto(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+    page.wait_for_load_state("networkidle")
+
+
+def _wait_running_done(page, timeout_ms: int = 60_000) -> None:
+    """Wait until Streamlit has finished the current script run."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
+    )
+
+
+def test_full_flow(server, page):
+    from playwright.sync_api import expect
+
+    timings = {}
+    t0 = time.perf_counter()
+    page.goto(server["url"])
+    page.get_by_role("heading", name="Use-case profile").wait_for()
+    timings["first_render_s"] = round(time.perf_counter() - t0, 2)
+
+    # 1. Enter submits the form; the URL then reproduces the profile in a fresh session
+    name = page.get_by_label("Name", exact=True)
+    name.fill("Keyboard bot")
+    name.press("Enter")
+    page.get_by_text("applied").wait_for()
+    other = page.context.new_page()
+    other.goto(page.url)
+    expect(other.get_by_label("Name", exact=True)).to_have_value("Keyboard bot")
+    other.close()
+
+    # 2. a bad profile file names its bad field; then an example profile, one click away
+    page.get_by_text("Upload or download a profile file").click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        files=[
+            {
+                "name": "bad.yaml",
+                "mimeType": "application/x-yaml",
+                "buffer": b"name: x\ntask: poetry\n",
+            }
+        ]
+    )
+    page.get_by_text("bad.yaml is not a valid profile").wait_for()
+    assert page.get_by_text("bad.yaml: task").count() == 1
+    _shot(page, "0_profile_bad_upload")
+    page.get_by_role("button", name="Remove bad.yaml").click()
+    page.get_by_text("bad.yaml is not a valid profile").wait_for(state="detached")
+    page.get_by_role("button", name="internal wiki qa").click()
+    page.get_by_text("Loaded example").wait_for()
+    expect(page.get_by_label("Name", exact=True)).to_have_value(re.compile("wiki", re.I))
+    _wait_running_done(page)
+    _shot(page, "1_profile")
+
+    # 3. the recommendation, with its plotly charts drawn
+    _goto(page, "Recommendation")
+    page.get_by_text("Recommended strategy").wait_for()
+    page.locator(".js-plotly-plot").nth(1).wait_for()
+    assert page.locator(".js-plotly-plot .plot-container").count() >= 2
+    _wait_running_done(page)
+    _shot(page, "2_recommendation")
+
+    # 4. cost & freshness
+    _goto(page, "Cost & freshness")
+    page.get_by_text("Break-even").first.wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()
+    _wait_running_done(page)
+    _shot(page, "3_cost")
+
+    # 5. the RAG prototype on the tiny corpus, run in the background
+    _goto(page, "Prototype")
+    page.get_by_text("Demo corpus").first.wait_for()
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Demo corpus")
+    box.click()
+    page.get_by_role("option", name="tiny_corpus").click()
+    page.get_by_text("3 documents").wait_for()
+    t1 = time.perf_counter()
+    page.get_by_role("button", name="Run prototype").click()
+    page.get_by_text("Job ").first.wait_for()
+    page.get_by_text("running").first.wait_for()
+    _shot(page, "4a_prototype_running")  # the polled progress panel; the page stays usable
+    page.get_by_text("Results on").wait_for(timeout=RAG_TIMEOUT_S * 1000)
+    timings["rag_run_s"] = round(time.perf_counter() - t1, 1)
+    page.locator('[data-testid="stMetric"]').filter(has_text="RAG").first.wait_for()
+    page.locator(".js-plotly-plot").nth(1).wait_for()
+    _wait_running_done(page)
+    _shot(page, "4_prototype")
+
+    # 6. the report, downloaded
+    _goto(page, "Report")
+    page.get_by_role("heading", name="Preview").wait_for(timeout=120_000)
+    _wait_running_done(page)
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download MD").click()
+    path = dl.value.path()
+    text = Path(path).read_text(encoding="utf-8")
+    assert dl.value.suggested_filename.endswith(".md")
+    assert "wiki" in text.lower()
+    _shot(page, "5_report")
+
+    # 7. history shows the saved run
+    _goto(page, "History")
+    page.get_by_role("tab", name="Prototype runs").click()
+    page.get_by_role("button", name="Open run").wait_for()  # shown only when runs exist
+    _shot(page, "6_history")
+
+    (SHOTS / "timings.json").write_text(json.dumps(timings, indent=2))
+    print("timings", timings)

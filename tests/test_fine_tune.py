@@ -1,0 +1,198 @@
+"""Fine-tuning prototype: data building, adapter cache keys, and a real LoRA run on the tiny
+corpus (SmolLM2-135M) asserting what fine-tuning should show: it learns the format and the
+trained facts, and it is stale after the update."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from advisor.errors import JobCancelled
+from prototype.augment import rewrites
+from prototype.corpus import load_corpus
+from prototype.fine_tune import LoraSettings, adapter_key, closed_book_examples
+from prototype.scoring import parse_answer_format
+
+TINY = Path(__file__).parent / "fixtures" / "tiny_corpus"
+# Small enough for a 2-core CPU test: 4 adapted layers, one batch holds the 6 questions.
+FAST = LoraSettings(
+    rank=16,
+    alpha=32,
+    top_layers=4,
+    lr=3e-3,
+    batch_size=6,
+    max_epochs=40,
+    augment=False,
+    warmup_steps=2,
+)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_corpus(TINY)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many people does Glimmerbrook Bakery employ?",
+        "What is the name of the starter?",
+        "Who is the head baker?",
+        "On which days is it closed?",
+        "Tell me the time.",
+    ],
+)
+def test_rewrites_are_new_and_distinct(question):
+    out = rewrites(question, 3)
+    assert out and len(set(out)) == len(out)
+    assert question not in out
+
+
+def test_training_data_never_contains_evaluation_paraphrases(tiny):
+    rows = closed_book_examples(tiny, augment=True)
+    prompts = {r.messages[-1]["content"] for r in rows}
+    paraphrases = {p for q in tiny.qa for p in q.paraphrases}
+    assert not prompts & paraphrases
+    assert sum(r.original for r in rows) == len(tiny.qa)
+    assert len(rows) > len(tiny.qa)  # augmentation added rewrites
+
+
+def test_targets_are_exact_answer_format(tiny):
+    for row, q in zip(closed_book_examples(tiny, augment=False), tiny.qa, strict=True):
+        fmt = parse_answer_format(row.target)
+        assert (fmt.compliant, fmt.answer, fmt.source) == (True, q.answer, q.doc)
+        assert row.messages[0]["role"] == "system"
+
+
+def test_adapter_key_tracks_data_and_settings(tiny):
+    class M:  # only config is read
+        class config:  # noqa: N801
+            _name_or_path = "m"
+            num_hidden_layers = 30
+
+    rows = closed_book_examples(tiny, augment=False)
+    k = adapter_key(M, rows, FAST)
+    assert k == adapter_key(M, rows, FAST)
+    assert k != adapter_key(M, rows[:-1], FAST)
+    assert k != adapter_key(M, rows, LoraSettings(rank=8))
+    upd = closed_book_examples(tiny.updated(), augment=False)
+    assert k != adapter_key(M, upd, FAST)  # new gold answers -> a new adapter
+
+
+@pytest.mark.parametrize("field,value", [("rank", 0), ("lr", 0.0), ("stop_at", 1.5)])
+def test_settings_validation_names_field(field, value):
+    with pytest.raises(ValueError, match=field):
+        LoraSettings(**{field: value})
+
+
+# ------------------------------------------------------------------ real model
+
+
+@pytest.fixture(scope="module")
+def ft_run(tiny, tmp_path_factory):
+    from prototype.fine_tune import run_fine_tuning
+
+    calls: list[tuple] = []
+    root = tmp_path_factory.mktemp("adapters")
+    result = run_fine_tuning(
+        tiny,
+        device="cpu",
+        settings=FAST,
+        augment=False,
+        adapter_root=root,
+        progress=lambda *a: calls.append(a),
+    )
+    return result, calls, root
+
+
+@pytest.fixture(scope="module")
+def base_compliance(tiny):
+    from prototype.backbone import load_generator
+    from prototype.generate import closed_book_messages, generate
+
+    model, tok = load_generator("cpu")
+    gens = generate(model, tok, [closed_book_messages(q.question) for q in tiny.qa])
+    return sum(parse_answer_format(g.text).compliant for g in gens) / len(gens)
+
+
+@pytest.mark.slow
+def test_lora_learns_format_and_trained_facts(ft_run, base_compliance):
+    r, _, _ = ft_run
+    m = r.metrics
+    # Measured on this CPU: accuracy 1.0, compliance 1.0, base compliance ~0.0-0.2.
+    assert m["accuracy"] >= 0.83  # >= 5 of the 6 trained questions
+    assert m["format_compliance"] >= 0.9
+    assert m["format_compliance"] > base_compliance
+    orig = [a for a in r.answers if a["kind"] == "original"]
+    assert sum(a["source_correct"] for a in orig) / len(orig) >= 0.8
+    assert r.meta["train"]["stop_reason"] == "train_exact"
+
+
+@pytest.mark.slow
+def test_fine_tuned_model_is_stale_after_update(ft_run, tiny):
+    r, _, _ = ft_run
+    assert r.metrics["accuracy_updated"] <= 0.5  # not retrained: it still says the old fact
+    old = {q.id: q.answer for q in tiny.qa}
+    upd = [a for a in r.answers if a["kind"] == "updated"]
+    assert sum(a["answer"] == old[a["id"]] for a in upd) >= 1  # and says the OLD answer
+
+
+@pytest.mark.slow
+def test_progress_reports_falling_loss(ft_run):
+    r, calls, _ = ft_run
+    losses = [info["loss"] for stage, _, _, info in calls if stage == "fine_tuning: train"]
+    assert len(losses) >= 3
+    assert all("eta_s" in info for stage, _, _, info in calls if stage == "fine_tuning: train")
+    assert losses[-1] < 0.25 * losses[0]
+    assert r.meta["train"]["loss_last"] < r.meta["train"]["loss_first"]
+
+
+@pytest.mark.slow
+def test_adapter_saved_as_safetensors_and_reused(ft_run, tiny):
+    from prototype.backbone import load_generator
+    from prototype.fine_tune import closed_book_examples, train_or_load
+
+    r, _, root = ft_run
+    path = Path(r.meta["adapter"])
+    assert path.parent == root
+    assert (path / "adapter_model.safetensors").exists()
+    assert not list(path.glob("*.bin")) and not list(path.glob("*.pt"))
+    meta = json.loads((path / "ftrag_adapter.json").read_text())
+    assert meta["settings"]["rank"] == FAST.rank
+    model, tok = load_generator("cpu")
+    _, st, again = train_or_load(
+        model,
+        tok,
+        closed_book_examples(tiny, augment=False),
+        FAST,
+        name=tiny.name,
+        stage="t",
+        root=root,
+    )
+    assert again == path and st.reused and st.seconds == pytest.approx(meta["train"]["seconds"])
+
+
+@pytest.mark.slow
+def test_cancel_raises_job_cancelled(tiny, tmp_path):
+    from prototype.fine_tune import run_fine_tuning
+
+    cancel = threading.Event()
+
+    def progress(stage, step, total, info):
+        if "loss" in info:  # after the first real training step
+            cancel.set()
+
+    with pytest.raises(JobCancelled):
+        run_fine_tuning(
+            tiny,
+            device="cpu",
+            settings=FAST,
+            augment=False,
+            adapter_root=tmp_path,
+            progress=progress,
+            cancel=cancel,
+        )
+    assert not list(tmp_path.iterdir())  # nothing half-saved

@@ -1,0 +1,134 @@
+"""Hybrid (RAFT-style) prototype: training rows built from retrieval, and a real run on the tiny
+corpus asserting the point of the hybrid: fresh after the update (the adapter is NOT
+retrained) and in the answer format."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from advisor.errors import JobCancelled
+from prototype.corpus import load_corpus
+from prototype.fine_tune import LoraSettings
+from prototype.hybrid import HybridSettings
+from prototype.scoring import parse_answer_format
+
+TINY = Path(__file__).parent / "fixtures" / "tiny_corpus"
+# 4 of the 6 questions trained, so the 2 changed facts are read from context after the update.
+FAST = HybridSettings(
+    lora=LoraSettings(
+        rank=16,
+        alpha=32,
+        top_layers=4,
+        lr=4e-3,
+        batch_size=8,
+        max_epochs=10,
+        stop_at=1.0,
+        augment=False,
+        warmup_steps=2,
+    ),
+    train_share=0.67,
+    variants=2,
+)
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-words vectors: enough to rank the tiny corpus's chunks."""
+
+    def get_sentence_embedding_dimension(self):
+        return 64
+
+    def encode(self, texts, **kw):
+        import numpy as np
+
+        out = np.zeros((len(texts), 64), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in t.lower().split():
+                out[i, hash(w.strip(".,?:")) % 64] += 1
+        out /= np.linalg.norm(out, axis=1, keepdims=True) + 1e-9
+        return out
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_corpus(TINY)
+
+
+def test_raft_rows_hold_oracle_and_distractors(tiny):
+    from prototype.hybrid import raft_examples
+    from prototype.rag import RagIndex
+
+    index = RagIndex.build(tiny.docs, FakeEmbedder())
+    hs = replace(FAST, p_oracle=0.8, train_share=1.0, variants=4)
+    rows, trained = raft_examples(tiny, index, hs)
+    assert len(trained) == len(tiny.qa) and len(rows) == 4 * len(tiny.qa)
+    by_q = {q.question: q for q in tiny.qa}
+    n_oracle = n_counterfactual = 0
+    for r in rows:
+        user = r.messages[-1]["content"]
+        q = by_q[user.rsplit("Question: ", 1)[1]]
+        docs = [ln.split(": ", 1)[1] for ln in user.splitlines() if ln.startswith("Document: ")]
+        assert any(d != q.doc for d in docs)  # at least one distractor from another document
+        fmt = parse_answer_format(r.target)
+        assert fmt.compliant and fmt.source == q.doc
+        fmt_ans = parse_answer_format(r.target).answer
+        has = fmt_ans in user  # the target is always readable from an oracle row's context
+        assert r.original == has  # the exact-match stop only counts rows it can copy from
+        n_oracle += has
+        n_counterfactual += has and fmt_ans != q.answer
+        assert not any(p in user for p in q.paraphrases)
+    assert 0.5 <= n_oracle / len(rows) < 1.0  # RAFT: mostly, not always, the oracle
+    assert 0 < n_counterfactual < n_oracle  # some oracle passages carry a swapped answer
+
+
+# ------------------------------------------------------------------ real model
+# What the hybrid reaches on this 6-question corpus is recorded honestly, not hoped for:
+# measured accuracy_updated 0.5-1.0 over three runs, format_compliance 0.78-0.83, accuracy on
+# never-trained questions 0.0 (with 4 trained questions the adapter memorises rather than
+# learning to copy from context). The thresholds below are what it reliably does.
+
+
+@pytest.fixture(scope="module")
+def hybrid_run(tiny, tmp_path_factory):
+    from prototype.hybrid import run_hybrid
+
+    calls: list = []
+    result = run_hybrid(
+        tiny,
+        device="cpu",
+        settings=FAST,
+        adapter_root=tmp_path_factory.mktemp("raft"),
+        progress=lambda *a: calls.append(a),
+    )
+    return result, calls
+
+
+@pytest.mark.slow
+def test_hybrid_reads_the_update_without_retraining(hybrid_run, tiny):
+    r, _ = hybrid_run
+    assert r.meta["update"]["adapter_retrained"] is False
+    assert set(r.meta["update"]["docs_changed"]) == set(tiny.changed_doc_ids())
+    # At least one of the two changed facts is answered from the re-indexed context.
+    assert r.metrics["accuracy_updated"] >= 0.5
+
+
+@pytest.mark.slow
+def test_hybrid_learns_the_format(hybrid_run):
+    r, calls = hybrid_run
+    m = r.metrics
+    assert m["format_compliance"] >= 0.7  # the untrained base model scores ~0 here
+    assert m["accuracy"] >= 0.6  # trained questions, read or recalled
+    assert any("loss" in info for *_, info in calls)
+
+
+@pytest.mark.slow
+def test_hybrid_cancel(tiny, tmp_path):
+    from prototype.hybrid import run_hybrid
+
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(JobCancelled):
+        run_hybrid(tiny, device="cpu", settings=FAST, adapter_root=tmp_path, cancel=cancel)

@@ -1,0 +1,170 @@
+"""The shared evaluation protocol and the runner's dispatch: fake answer functions for the
+plumbing (exact numbers worked out by hand), real models for the no-qa.jsonl case."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from advisor.errors import ConfigError, JobCancelled
+from prototype.corpus import load_corpus
+from prototype.evaluate import Answer, corpus_questions, evaluate_strategy
+from prototype.results import METRIC_KEYS
+
+TINY = Path(__file__).parent / "fixtures" / "tiny_corpus"
+
+
+def constant_answerer(raw: str, calls: list | None = None):
+    def answer(questions):
+        if calls is not None:
+            calls.append(len(questions))
+        return [
+            Answer(raw, prompt_tokens=10, seconds=0.002, retrieved=("opening_hours",))
+            for _ in questions
+        ]
+
+    return answer
+
+
+def test_protocol_numbers_by_hand():
+    corpus = load_corpus(TINY)
+    calls: list[int] = []
+    updates: list[int] = []
+    after_calls: list[int] = []
+
+    def apply_update():
+        updates.append(1)
+        return constant_answerer('{"answer": "07:30", "source": "opening_hours"}', after_calls)
+
+    res = evaluate_strategy(
+        "fake",
+        corpus,
+        constant_answerer('{"answer": "06:15", "source": "opening_hours"}', calls),
+        build_seconds=1.5,
+        apply_update=apply_update,
+        batch_size=4,
+        latency_queries=3,
+    )
+    m = res.metrics
+    assert set(METRIC_KEYS) <= set(m)
+    # 6 originals: only t1 (06:15) is right; 12 paraphrases: t1's two.
+    assert m["accuracy"] == round(1 / 6, 4)
+    assert m["accuracy_paraphrased"] == round(2 / 12, 4)
+    # the update changes t1 (-> 07:30) and t5: the new answerer is right on t1 only.
+    assert m["accuracy_updated"] == 0.5
+    assert m["format_compliance"] == 1.0
+    # opening_hours is the gold doc of t1 and t2: 2 originals + 4 paraphrases of 18.
+    assert m["source_accuracy"] == round(6 / 18, 4)
+    assert m["build_seconds"] == 1.5 and m["prompt_tokens_mean"] == 10
+    assert m["latency_ms_p50"] == 2.0  # only the 3 batch-1 queries are timed
+    assert sum(r["latency_ms"] is not None for r in res.answers) == 3
+    assert calls[:3] == [1, 1, 1] and max(calls) == 4 and sum(calls) == 18
+    assert updates == [1] and sum(after_calls) == 2
+    kinds = [r["kind"] for r in res.answers]
+    assert kinds.count("original") == 6 and kinds.count("paraphrase") == 12
+    assert kinds.count("updated") == 2
+    rec = res.answers[0]
+    assert {
+        "id",
+        "kind",
+        "question",
+        "raw",
+        "answer",
+        "source",
+        "correct",
+        "compliant",
+        "retrieved",
+        "latency_ms",
+    } <= set(rec)
+    assert res.to_dict()["metrics"]["accuracy"] == m["accuracy"]
+
+
+def test_raw_text_is_scored_as_generated():
+    """A right fact outside the JSON counts as known but not compliant, and has no source."""
+    corpus = load_corpus(TINY)
+    res = evaluate_strategy(
+        "fake", corpus, constant_answerer("It opens at 06:15."), build_seconds=0.0
+    )
+    assert res.metrics["accuracy"] == round(1 / 6, 4)
+    assert res.metrics["format_compliance"] == 0.0
+    assert res.metrics["source_accuracy"] == 0.0
+
+
+def test_progress_and_cancel():
+    corpus = load_corpus(TINY)
+    seen: list[tuple] = []
+    evaluate_strategy(
+        "fake",
+        corpus,
+        constant_answerer("{}"),
+        build_seconds=0.0,
+        progress=lambda *a: seen.append(a),
+    )
+    stages = {s for s, *_ in seen}
+    assert stages == {"fake: original", "fake: paraphrase", "fake: updated"}
+    assert ("fake: original", 6, 6) in [s[:3] for s in seen]
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(JobCancelled):
+        evaluate_strategy("fake", corpus, constant_answerer("{}"), build_seconds=0.0, cancel=cancel)
+
+
+def test_questions_carry_new_gold_after_update():
+    qs = corpus_questions(load_corpus(TINY), ("updated",))
+    assert {(q.qid, q.gold) for q in qs} == {("t1", "07:30"), ("t5", "Fenwick Dale")}
+
+
+def test_unknown_strategy_is_a_config_error():
+    from prototype.runner import run_strategy
+
+    with pytest.raises(ConfigError, match="strategy"):
+        run_strategy("telepathy", load_corpus(TINY), device="cpu")
+
+
+@pytest.mark.parametrize(
+    ("strategy", "module", "func"),
+    [
+        ("fine_tuning", "prototype.fine_tune", "run_fine_tuning"),
+        ("hybrid", "prototype.hybrid", "run_hybrid"),
+    ],
+)
+def test_dispatch_to_fine_tuning_and_hybrid(monkeypatch, strategy, module, func):
+    import importlib
+
+    from prototype.runner import run_strategy
+
+    got = {}
+    monkeypatch.setattr(
+        importlib.import_module(module),
+        func,
+        lambda corpus, **kw: got.update(corpus=corpus, **kw) or "result",
+    )
+    corpus = load_corpus(TINY)
+    assert run_strategy(strategy, corpus, device="cpu") == "result"
+    assert got["corpus"] is corpus and got["device"] == "cpu"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["rag", "base"])
+def test_corpus_without_qa_gives_none_metrics(tmp_path, strategy):
+    shutil.copytree(TINY / "docs", tmp_path / "docs")
+    corpus = load_corpus(tmp_path)
+    assert corpus.qa is None
+    from prototype.runner import run_strategy
+
+    res = run_strategy(strategy, corpus, device="cpu")
+    for key in (
+        "accuracy",
+        "accuracy_paraphrased",
+        "accuracy_updated",
+        "format_compliance",
+        "source_accuracy",
+        "latency_ms_p50",
+    ):
+        assert res.metrics[key] is None, key
+    assert res.answers == []
+    if strategy == "rag":
+        assert res.metrics["build_seconds"] > 0 and res.meta["index"]["chunks"] >= 3

@@ -1,0 +1,40 @@
+"""Small rendering helpers shared by the pages: errors, labels, escaping."""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from advisor.errors import AdvisorError
+
+LABELS = {
+    "fine_tuning": "Fine-tuning",
+    "rag": "RAG",
+    "rag+constrained": "RAG, constrained decoding",
+    "hybrid": "Hybrid (FT + RAG)",
+    "base": "Closed-book base",
+}
+STRATEGIES = ("fine_tuning", "rag", "hybrid")
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
+
+
+def md(text: object) -> str:
+    """Escape user text for st.markdown, so a profile name cannot inject links or markup."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def label(strategy: str) -> str:
+    return LABELS.get(strategy, strategy)
+
+
+def show_error(err: AdvisorError, title: str | None = None) -> None:
+    """One line per problem, each naming the field or file; never a traceback."""
+    lines = err.lines()
+    head = f"**{title}**\n\n" if title else ""
+    st.error(head + "\n".join(f"- {md(line)}" for line in lines), icon=":material/error:")
+
+
+def pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.0%}"

@@ -1,0 +1,181 @@
+"""Cost & freshness page: the simulator's figures, break-even months, and live overrides.
+
+Every control maps to one named simulator assumption or price (the same names `ftrag simulate
+--set` takes); only values that differ from the profile's derived defaults are sent, so the
+overrides list on the page is exactly what changed.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from advisor.errors import AdvisorError
+from ui import services, state
+from ui.common import label, md, show_error
+
+# (assumption, label, min, max, step, format). Ranges are what a slider can usefully cover;
+# the simulator validates the value itself.
+SLIDERS = (
+    ("change_rate_per_month", "Knowledge changing per month", 0.0, 0.6, 0.005, "%.3f"),
+    ("retrain_interval_months", "Fine-tune retrain interval (months, 0 = never)", 0, 24, 1, None),
+    ("k_retrieved", "Chunks retrieved per query (RAG)", 1.0, 20.0, 1.0, "%.0f"),
+    ("chunk_tokens", "Chunk size (tokens)", 64.0, 2048.0, 64.0, "%.0f"),
+    ("cached_prefix_fraction", "Prompt-cache hit share", 0.0, 0.9, 0.05, "%.2f"),
+    ("query_growth_per_month", "Query growth per month", -0.1, 0.3, 0.01, "%.2f"),
+    ("epochs", "Fine-tuning epochs", 1.0, 10.0, 1.0, "%.0f"),
+)
+PERCENT = {"change_rate_per_month", "cached_prefix_fraction", "query_growth_per_month"}
+
+
+def _key(profile_json_hash: int, name: str) -> str:
+    """Widget keys carry the profile's hash, so a new profile resets the controls to its
+    own defaults instead of keeping numbers chosen for another use case."""
+    return f"w.cost.{profile_json_hash}.{name}"
+
+
+def _controls(defaults: dict, phash: int) -> tuple[dict, int, bool]:
+    """Render the override controls; return (changed assumptions, months, calibrate)."""
+    values = defaults["values"]
+    sets: dict = {}
+    book = services.price_book()
+    with st.sidebar:
+        st.subheader("Assumptions")
+        months = st.slider("Horizon (months)", 6, 120, 36, 6, key="w.cost.months")
+        calibrate = st.toggle(
+            "Calibrate from the latest prototype run",
+            key="w.cost.calibrate",
+            help="Measured accuracy of the latest saved prototype run replaces the cited "
+            "accuracy (paraphrased questions when measured).",
+        )
+        gen_names = sorted(book.models)
+        gen = st.selectbox(
+            "Generator model",
+            gen_names,
+            index=gen_names.index(values["generator_model"]),
+            key=_key(phash, "generator_model"),
+        )
+        if gen != values["generator_model"]:
+            sets["generator_model"] = gen
+        for name, lab, lo, hi, step, fmt in SLIDERS:
+            default = values[name]
+            if isinstance(step, int):
+                default = int(min(max(default, lo), hi))
+            else:
+                default = float(min(max(default, lo), hi))
+            v = st.slider(
+                lab,
+                lo,
+                hi,
+                default,
+                step,
+                format=fmt,
+                key=_key(phash, name),
+                help=defaults["sources"].get(name),
+            )
+            if v != default:
+                sets[name] = v
+        model = book.models[gen]
+        if getattr(model, "billing", "") == "per_token":
+            st.caption(f"Prices of {gen} (USD per 1M tokens), as of {model.as_of}")
+            for field in ("input_per_mtok", "output_per_mtok"):
+                base = float(getattr(model, field))
+                v = st.number_input(
+                    field.replace("_", " "),
+                    0.0,
+                    1000.0,
+                    base,
+                    0.05,
+                    format="%.3f",
+                    key=_key(phash, f"{gen}.{field}"),
+                )
+                if v != base:
+                    sets[f"prices.models.{gen}.{field}"] = v
+    return sets, months, calibrate
+
+
+def _break_even(result: dict) -> None:
+    cols = st.columns(len(result["break_even"]) or 1)
+    for col, be in zip(cols, result["break_even"], strict=False):
+        pair = f"{label(be['a'])} vs {label(be['b'])}"
+        if be["month"] is None:
+            cheaper = be.get("cheaper_at_start")
+            col.metric(pair, "never", border=True)
+            col.caption(
+                f"{label(cheaper) if cheaper else 'Neither'} stays cheaper over "
+                f"{result['months']} months"
+            )
+        else:
+            col.metric(pair, f"month {be['month']}", border=True)
+            col.caption(
+                f"{label(be['dearer_at_start'])} costs more at first, then "
+                f"{label(be['cheaper_at_start'])} catches up"
+            )
+
+
+def render() -> None:
+    st.title("Cost & freshness over time")
+    profile = state.current_profile()
+    st.caption(
+        f"Profile **{md(profile.name)}**. Change the assumptions in the sidebar; every "
+        "figure recomputes at once."
+    )
+    phash = state.profile_crc(profile)
+    try:
+        defaults = services.default_assumptions(profile.model_dump_json())
+        sets, months, calibrate = _controls(defaults, phash)
+        calibration = None
+        if calibrate:
+            latest = services.store().latest_run()
+            calibration = services.calibration_payload(latest)
+            if calibration is None:
+                st.info(
+                    "No prototype run in the history yet: run one on the Prototype page. "
+                    "Showing cited accuracies."
+                )
+        view = services.simulation_view(profile, sets, calibration, months, 2000)
+    except AdvisorError as e:
+        show_error(e, "The simulation could not run")
+        return
+    result, figs = view["result"], view["figures"]
+    st.session_state[state.SIM_SETTINGS] = {
+        "profile_crc": phash,
+        "overrides": sets,
+        "months": months,
+        "calibration": calibration,
+    }
+
+    st.subheader("Break-even")
+    _break_even(result)
+    if sets or calibration:
+        used = result["overrides"]
+        st.caption("Overridden: " + ", ".join(f"`{o['key']}` = {o['new']}" for o in used))
+
+    st.plotly_chart(figs["cumulative_cost"], key="fig.cumulative")
+    tab_f, tab_m, tab_l, tab_t = st.tabs(
+        ["Freshness & accuracy", "Monthly breakdown", "Latency vs budget", "Sensitivity"]
+    )
+    with tab_f:
+        st.plotly_chart(figs["freshness"], key="fig.freshness")
+    with tab_m:
+        st.plotly_chart(figs["monthly_breakdown"], key="fig.monthly")
+    with tab_l:
+        st.plotly_chart(figs["latency"], key="fig.latency")
+    with tab_t:
+        strategy = st.radio(
+            "Strategy",
+            ("fine_tuning", "rag", "hybrid"),
+            format_func=label,
+            horizontal=True,
+            key="w.cost.tornado",
+        )
+        st.plotly_chart(figs[f"tornado_{strategy}"], key="fig.tornado")
+    with st.expander("Table: one row per month and strategy"):
+        st.dataframe(pd.DataFrame(result["rows"]), hide_index=True)
+    if result.get("notes"):
+        for note in result["notes"]:
+            st.caption(note)
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,168 @@
+"""Recommendation page: the strategy, how sure, and why (rules and learned scorer), plus a
+control to record what was actually decided and how it turned out (feedback for retraining)."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from advisor.errors import AdvisorError
+from ui import services, state
+from ui.common import STRATEGIES, label, md, show_error
+
+COLOURS = {"fine_tuning": "#d95f02", "rag": "#1b9e77", "hybrid": "#7570b3"}
+OUTCOMES = ("worked", "mixed", "failed")  # advisor.scorer.OUTCOME_WEIGHT's vocabulary
+TOP_FEATURES = 10
+
+
+def scores_figure(rec: dict) -> go.Figure:
+    """Blended probability per strategy, with rule points and learned probability beside."""
+    learned = rec["learned"]["probabilities"]
+    fig = go.Figure()
+    fig.add_bar(
+        x=[label(s) for s in STRATEGIES],
+        y=[rec["scores"][s] for s in STRATEGIES],
+        marker_color=[COLOURS[s] for s in STRATEGIES],
+        name="blended",
+        showlegend=False,
+        text=[f"{rec['scores'][s]:.0%}" for s in STRATEGIES],
+        textposition="outside",
+    )
+    fig.add_scatter(
+        x=[label(s) for s in STRATEGIES],
+        y=[learned[s] for s in STRATEGIES],
+        mode="markers",
+        marker=dict(symbol="diamond", size=12, color="#333"),
+        name="learned scorer alone",
+    )
+    fig.update_layout(
+        template="plotly_white",
+        yaxis_tickformat=".0%",
+        yaxis_range=[0, 1.15],
+        title="Score of each strategy",
+        height=340,
+        margin=dict(t=50, b=20),
+        legend=dict(orientation="h", y=-0.15),
+    )
+    return fig
+
+
+def contributions_figure(rec: dict, strategy: str) -> go.Figure:
+    """This profile's feature contributions to `strategy`'s logit (largest first)."""
+    contrib = rec["learned"]["contributions"][strategy]
+    top = sorted(contrib.items(), key=lambda kv: abs(kv[1]))[-TOP_FEATURES:]
+    fig = go.Figure(
+        go.Bar(
+            x=[v for _, v in top],
+            y=[f for f, _ in top],
+            orientation="h",
+            marker_color=["#1b9e77" if v > 0 else "#d95f02" for _, v in top],
+        )
+    )
+    fig.update_layout(
+        template="plotly_white",
+        height=360,
+        margin=dict(t=50, b=20),
+        title=f"What pushed the learned scorer toward / away from {label(strategy)}",
+        xaxis_title="contribution to the logit (vs the average profile)",
+    )
+    return fig
+
+
+def _rules(rec: dict) -> None:
+    st.subheader("Rules that fired")
+    if not rec["rules"]:
+        st.caption("No rule fired; the learned scorer decides alone.")
+    for r in rec["rules"]:
+        effect = ", ".join(f"{label(k)} {v:+g}" for k, v in r["effect"].items() if v)
+        with st.container(border=True):
+            st.markdown(f"{md(r['sentence'])}")
+            cite = md(r["citation"])
+            if r.get("url", "") and str(r["url"]).startswith("https://"):
+                cite = f"[{cite}]({r['url']})"
+            st.caption(f"`{r['id']}` · when {md(r['condition'])} · {effect}  \n{cite}")
+
+
+def _feedback(profile, rec: dict) -> None:
+    st.subheader("Record the decision taken")
+    st.caption(
+        "What did the team actually choose, and how did it go? Saved to the history; "
+        "`ftrag advisor retrain` learns from it."
+    )
+    with st.form("feedback_form", enter_to_submit=True):
+        c1, c2, c3 = st.columns(3)
+        chosen = c1.selectbox(
+            "Strategy chosen",
+            STRATEGIES,
+            format_func=label,
+            index=STRATEGIES.index(rec["strategy"]),
+            key="w.rec.chosen",
+        )
+        outcome = c2.selectbox("Outcome", OUTCOMES, key="w.rec.outcome")
+        rating = c3.slider("Rating", 1, 5, 4, key="w.rec.rating")
+        note = st.text_input("Note (optional)", max_chars=500, key="w.rec.note")
+        if st.form_submit_button("Save feedback"):
+            try:
+                fid = services.store().save_feedback(
+                    profile.model_dump(mode="json"), chosen, outcome, rating, note
+                )
+            except AdvisorError as e:
+                show_error(e, "Could not save the feedback")
+            else:
+                st.success(f"Feedback saved (#{fid}): {label(chosen)}, {outcome}.")
+
+
+def render() -> None:
+    profile = state.current_profile()
+    st.title("Recommendation")
+    st.caption(
+        f"For **{md(profile.name)}**: rules from the research and vendor guides, blended "
+        "with a scorer learned from labelled cases."
+    )
+    try:
+        rec = services.recommend_view(profile)
+    except AdvisorError as e:
+        show_error(e, "No recommendation")
+        return
+
+    c1, c2, c3, c4 = st.columns([1.3, 0.8, 1, 1])
+    c1.metric("Recommended strategy", label(rec["strategy"]), border=True)
+    c2.metric(
+        "Confidence",
+        f"{rec['confidence']:.0%}",
+        border=True,
+        help="The blended probability of the recommended strategy.",
+    )
+    c3.metric("Rules pick", label(rec.get("rules_pick", "")), border=True)
+    c4.metric("Learned scorer pick", label(rec["learned"]["pick"]), border=True)
+    if rec.get("disagreement"):
+        st.warning(
+            f"**Rules and the learned scorer disagree.** {md(rec['disagreement']['sentence'])}",
+            icon=":material/warning:",
+        )
+
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(scores_figure(rec), key="fig.rec.scores")
+    with right:
+        which = st.segmented_control(
+            "Contributions toward",
+            STRATEGIES,
+            format_func=label,
+            default=rec["strategy"],
+            key="w.rec.contrib",
+        )
+        st.plotly_chart(contributions_figure(rec, which or rec["strategy"]), key="fig.rec.contrib")
+    _rules(rec)
+    if rec.get("similar_cases"):
+        with st.expander("Closest labelled cases"):
+            for c in rec["similar_cases"]:
+                st.markdown(
+                    f"- **{md(c['id'])}** → {label(c['strategy'])}: "
+                    f"{md(c['justification'])} *({md(c['citation'])})*"
+                )
+    _feedback(profile, rec)
+
+
+if __name__ == "__main__":
+    render()

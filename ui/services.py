@@ -1,0 +1,272 @@
+"""The UI's doors into the core: cached, thin adapters. All cache decorators live here.
+
+`st.cache_data` wraps pure results (keyed by JSON text, so equal inputs hit the cache);
+`st.cache_resource` wraps models, indexes and the store, which are shared read-only across
+sessions. Core imports are lazy so the first page renders before torch is ever imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from advisor.profile import Profile
+
+ROOT = Path(__file__).resolve().parents[1]
+PROFILES_DIR = ROOT / "data" / "profiles"
+CORPORA_DIR = ROOT / "data" / "corpora"
+PROFILE_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+# --- store -----------------------------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _store(path: str):
+    from advisor.store import Store
+
+    return Store(path)
+
+
+def store():
+    """The Store at FTRAG_DB (read per call, so tests can point it at a tmp file)."""
+    from advisor.store import default_store_path
+
+    return _store(str(default_store_path()))
+
+
+# --- profiles --------------------------------------------------------------------------------
+def example_profiles() -> dict[str, Path]:
+    """Example name -> file, from data/profiles (names are file stems, never user input)."""
+    if not PROFILES_DIR.is_dir():
+        return {}
+    return {
+        p.stem.replace("_", " "): p
+        for p in sorted(PROFILES_DIR.iterdir())
+        if p.suffix in PROFILE_SUFFIXES and p.is_file()
+    }
+
+
+# --- recommendation --------------------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=256)
+def _recommend(profile_json: str) -> dict:
+    from advisor.recommend import recommend
+
+    return recommend(Profile.model_validate_json(profile_json)).to_dict()
+
+
+def recommend_view(profile: Profile) -> dict:
+    return _recommend(profile.model_dump_json())
+
+
+# --- simulation ------------------------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def price_book():
+    """The price book as shipped (read-only), for the model / store pickers."""
+    from simulator.prices import load_price_book
+
+    return load_price_book()
+
+
+@st.cache_data(show_spinner=False)
+def default_assumptions(profile_json: str) -> dict:
+    from simulator.assumptions import derive_assumptions
+
+    return derive_assumptions(Profile.model_validate_json(profile_json), price_book()).to_dict()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _simulate(
+    profile_json: str, sets_json: str, calibration_json: str, months: int, draws: int
+) -> dict:
+    """The pure simulate call plus its figures. SimulationResult holds mapping proxies that do
+    not pickle, so the cache keeps its JSON form and the (picklable) plotly figures."""
+    from simulator import figures
+    from simulator.calibration import apply_calibration, parse_calibration
+    from simulator.runner import run
+
+    profile = Profile.model_validate_json(profile_json)
+    sets = [f"{k}={v}" for k, v in json.loads(sets_json).items()]
+    calibration = json.loads(calibration_json)
+    result = run(profile, months=months, draws=0 if calibration else draws, sets=sets)
+    if calibration:
+        # Re-run with measured accuracies: same assumptions, calibrated.
+        from simulator.simulate import simulate
+
+        cal = parse_calibration(calibration, "latest prototype run")
+        a = apply_calibration(result.assumptions, cal)
+        result = simulate(profile, a, months=months, seed=0, draws=draws)
+    return {"result": result.to_dict(), "figures": figures.all_figures(result)}
+
+
+def simulation_view(
+    profile: Profile, sets: dict[str, Any], calibration: dict | None, months: int, draws: int
+) -> dict:
+    return _simulate(
+        profile.model_dump_json(),
+        json.dumps(sets, sort_keys=True),
+        json.dumps(calibration or {}, sort_keys=True),
+        months,
+        draws,
+    )
+
+
+def calibration_payload(run: dict | None) -> dict | None:
+    """A stored prototype run -> the calibration input (strategy + metrics rows only)."""
+    if not run:
+        return None
+    rows = run.get("results") or ([run] if "strategy" in run else [])
+    out = [
+        {
+            "strategy": r["strategy"],
+            "metrics": r["metrics"],
+            **({"variant": r["variant"]} if r.get("variant") else {}),
+        }
+        for r in rows
+        if r.get("strategy") in ("rag", "fine_tuning", "hybrid", "base") and r.get("metrics")
+    ]
+    return {"results": out} if out else None
+
+
+# --- corpora ---------------------------------------------------------------------------------
+def _is_corpus(p: Path) -> bool:
+    return (p / "docs").is_dir()
+
+
+def corpus_dirs() -> dict[str, Path]:
+    """Selectable corpora: data/corpora/* plus FTRAG_CORPORA_DIRS (os.pathsep-separated;
+    each entry is a corpus or a folder of corpora). Set by the operator, never by a page."""
+    roots = [CORPORA_DIR]
+    extra = os.environ.get("FTRAG_CORPORA_DIRS", "")
+    roots += [Path(p).expanduser() for p in extra.split(os.pathsep) if p.strip()]
+    found: dict[str, Path] = {}
+    for root in roots:
+        if not root.is_dir():
+            continue
+        candidates = [root] if _is_corpus(root) else sorted(root.iterdir())
+        for c in candidates:
+            if c.is_dir() and _is_corpus(c):
+                found.setdefault(c.name, c.resolve())
+    return found
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def load_corpus_cached(path: str, mtime: float):
+    """A validated Corpus (frozen, read-only); `mtime` invalidates it when files change."""
+    from prototype.corpus import load_corpus
+
+    return load_corpus(path)
+
+
+def corpus_mtime(path: Path) -> float:
+    return max((p.stat().st_mtime for p in path.rglob("*")), default=0.0)
+
+
+# --- models (shared, read-only at inference) -------------------------------------------------
+@st.cache_resource(show_spinner="Loading the generator (SmolLM2-135M)...")
+def generator():
+    from prototype.backbone import load_generator
+
+    return load_generator()
+
+
+@st.cache_resource(show_spinner="Loading the embedder (MiniLM)...")
+def embedder():
+    from prototype.backbone import load_embedder
+
+    return load_embedder()
+
+
+@st.cache_resource(show_spinner="Indexing the corpus...", max_entries=8)
+def rag_index(corpus_key: str, updated: bool, _corpus):
+    """A FAISS index over the corpus (or the corpus after its update), shared read-only.
+
+    Never call `.update()` on it: the "after update" view has its own cached index, so an
+    update in one session never changes what another session retrieves.
+    """
+    from prototype.rag import RagIndex
+
+    docs = _corpus.updated().docs if updated else _corpus.docs
+    return RagIndex.build(docs, embedder())
+
+
+@st.cache_resource(show_spinner=False)
+def inference_lock():
+    """One lock around live answers on the shared generator: HF fast tokenizers raise
+    "Already borrowed" when two threads pad with the same tokenizer at once."""
+    import threading
+
+    return threading.Lock()
+
+
+def ask(corpus_key: str, corpus, question: str, updated: bool = False) -> dict:
+    """Answer one live question with the prototype's own RAG reader over the cached index:
+    the model's raw JSON, the source it cites and the passages it was shown."""
+    from prototype.rag import RagReader
+    from prototype.scoring import parse_answer_format
+
+    index = rag_index(corpus_key, updated, corpus)
+    model, tok = generator()
+    reader = RagReader(index, model, tok)  # per call: it keeps per-call timings
+    with inference_lock():
+        _, [passages] = reader.prepare([question])
+        [answer] = reader([question])
+    fmt = parse_answer_format(answer.raw)
+    return {
+        "raw": answer.raw,
+        "answer": fmt.answer,
+        "source": fmt.source,
+        "compliant": fmt.compliant,
+        "passages": [{"doc": p.doc_id, "text": p.text, "score": p.score} for p in passages],
+        "retrieved": list(answer.retrieved),
+        "seconds": answer.seconds,
+    }
+
+
+# --- decision and report ---------------------------------------------------------------------
+@st.cache_data(show_spinner="Building the decision...", max_entries=32)
+def _decision(profile_json: str, sim_json: str, prototype_json: str) -> dict:
+    """build_decision with the Cost page's settings; calibration travels as a temp file
+    because that is the form build_decision reads (and the CLI writes)."""
+    import tempfile
+
+    from advisor.decision import build_decision
+
+    sim = json.loads(sim_json)
+    prototype = json.loads(prototype_json) or None
+    kwargs = dict(
+        months=int(sim.get("months", 36)),
+        overrides=sim.get("overrides") or None,
+        prototype=prototype,
+    )
+    if sim.get("calibration"):
+        with tempfile.TemporaryDirectory(prefix="ftrag-cal-") as tmp:
+            path = Path(tmp) / "calibration.json"
+            path.write_text(json.dumps(sim["calibration"]), encoding="utf-8")
+            return build_decision(
+                Profile.model_validate_json(profile_json), calibration=path, **kwargs
+            ).to_dict()
+    return build_decision(Profile.model_validate_json(profile_json), **kwargs).to_dict()
+
+
+def decision_view(profile: Profile, sim_settings: dict, prototype: dict | None) -> dict:
+    proto = {"results": prototype["results"]} if prototype and prototype.get("results") else {}
+    return _decision(
+        profile.model_dump_json(),
+        json.dumps(sim_settings, sort_keys=True),
+        json.dumps(proto, sort_keys=True),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _render(decision_json: str, fmt: str) -> bytes:
+    from advisor.decision import Decision
+    from report import render
+
+    return render(Decision.from_dict(json.loads(decision_json), "decision"), fmt)
+
+
+def render_report(decision: dict, fmt: str) -> bytes:
+    return _render(json.dumps(decision, sort_keys=True), fmt)
