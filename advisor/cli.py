@@ -14,6 +14,7 @@ from pathlib import Path
 import typer
 
 from advisor.errors import AdvisorError
+from advisor.profile import Strategy
 
 app = typer.Typer(
     help="ftrag: decide between fine-tuning, RAG or a hybrid, and prove it with numbers.",
@@ -232,16 +233,10 @@ class FeedbackOutcome(str, Enum):
     failed = "failed"
 
 
-class StrategyChoice(str, Enum):
-    fine_tuning = "fine_tuning"
-    rag = "rag"
-    hybrid = "hybrid"
-
-
 @advisor_app.command("feedback")
 def advisor_feedback(
     profile: Path = typer.Argument(..., help="Profile file the decision was about."),
-    chosen: StrategyChoice = typer.Option(..., "--chosen", help="Strategy that was built."),
+    chosen: Strategy = typer.Option(..., "--chosen", help="Strategy that was built."),
     outcome: FeedbackOutcome = typer.Option(..., "--outcome", help="worked, mixed or failed"),
     rating: int | None = typer.Option(None, "--rating", min=1, max=5, help="1-5, optional."),
     note: str = typer.Option("", "--note", help="Free text: what happened."),
