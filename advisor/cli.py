@@ -26,6 +26,27 @@ advisor_app = typer.Typer(help="Evaluate and retrain the learned scorer.", no_ar
 app.add_typer(advisor_app, name="advisor")
 
 
+@app.callback()
+def _global_options(
+    generator: Path | None = typer.Option(
+        None, "--generator", help="Local Hugging Face model directory to use as generator."
+    ),
+    endpoint: str | None = typer.Option(
+        None, "--endpoint", help="OpenAI-compatible base URL (e.g. http://localhost:8000/v1)."
+    ),
+) -> None:
+    """Options before the command override FTRAG_GENERATOR / FTRAG_ENDPOINT."""
+    import os
+
+    if generator is not None:
+        os.environ["FTRAG_GENERATOR"] = str(generator)
+    if endpoint is not None:
+        from prototype.backbone import EndpointGenerator
+
+        EndpointGenerator(endpoint)  # validates the URL now, with a clear message
+        os.environ["FTRAG_ENDPOINT"] = endpoint
+
+
 class OutFormat(str, Enum):
     json = "json"
     md = "md"

@@ -93,10 +93,13 @@ def answer_live(strategy: str, corpus, question: str, device: str | None = None)
     Supports the strategies that need no training: base, rag and rag+constrained. A trained
     adapter is asked through `ftrag prototype`, which trains or reuses it.
     """
-    from prototype.backbone import pick_device
+    from prototype.backbone import endpoint_from_env, pick_device
 
     if strategy not in ("base", "rag", "rag+constrained"):
         raise ConfigError(f"ask: strategy must be base, rag or rag+constrained, got {strategy!r}")
+    endpoint = endpoint_from_env()
+    if endpoint is not None:
+        return _answer_via_endpoint(endpoint, strategy, corpus, question, pick_device(device))
     model, tok, embedder = shared_models(pick_device(device))
     if strategy == "base":
         from prototype.base import closed_book_answerer
@@ -106,3 +109,34 @@ def answer_live(strategy: str, corpus, question: str, device: str | None = None)
 
     index = RagIndex.build(corpus.docs, embedder)
     return RagReader(index, model, tok, constrained=strategy == "rag+constrained")([question])[0]
+
+
+def _answer_via_endpoint(endpoint, strategy: str, corpus, question: str, device: str):
+    """The same prompts, answered by a user-configured OpenAI-compatible endpoint. Embedding
+    and retrieval stay local; constrained decoding needs the local model's logits."""
+    import time
+
+    from prototype.evaluate import Answer
+    from prototype.generate import closed_book_messages
+
+    if strategy == "rag+constrained":
+        raise ConfigError("ask: rag+constrained needs the local generator, not an endpoint")
+    retrieved: tuple[str, ...] = ()
+    if strategy == "base":
+        msgs = closed_book_messages(question)
+    else:
+        from prototype.backbone import load_embedder
+        from prototype.rag import RagIndex, RagReader
+
+        reader = RagReader(RagIndex.build(corpus.docs, load_embedder(device)), None, None)
+        chats, _, ret = reader.prepare([question])
+        msgs, retrieved = chats[0], ret[0]
+    t0 = time.perf_counter()
+    text = endpoint.chat(msgs)
+    return Answer(
+        raw=text,
+        prompt_tokens=0,  # the endpoint's tokenizer is unknown here
+        seconds=time.perf_counter() - t0,
+        retrieved=retrieved,
+        extra={"endpoint": endpoint.url},
+    )
