@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from advisor.errors import AdvisorError, ProfileError
+from advisor.errors import DecisionError, ProfileError
 
 KIND = "ftrag.decision"
 SCHEMA_VERSION = 1
@@ -31,13 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # before parsing so a wrong file (a model, a dataset) fails fast with a clear message.
 MAX_DECISION_BYTES = 64 * 1024 * 1024
 STRATEGY_VALUES = ("fine_tuning", "rag", "hybrid")
-
-
-class DecisionError(AdvisorError):
-    """A decision or prototype-run file is missing, malformed or not an ftrag file.
-
-    Lives here rather than in advisor/errors.py only because that module is owned elsewhere;
-    it is an AdvisorError, so the CLI already turns it into one line and exit status 2."""
 
 
 # --- validation of foreign JSON (the edge) ----------------------------------------------------
@@ -329,7 +322,7 @@ def build_decision(
     profile,
     months: int = 36,
     overrides: Mapping[str, Any] | list[str] | None = None,
-    calibration: str | Path | None = None,
+    calibration: str | Path | dict | None = None,
     prototype: dict | str | Path | None = None,
     seed: int = 0,
     *,
@@ -342,8 +335,8 @@ def build_decision(
     """Recommend, simulate and attach a prototype run, as one Decision.
 
     `overrides` are simulator assumptions and prices (`{"change_rate_per_month": 0.1}` or
-    `["prices.models.gpt-4o.input_per_mtok=2"]`); `calibration` is a prototype metrics file
-    whose measured accuracy replaces the cited one in the simulation. `created_at` and
+    `["prices.models.gpt-4o.input_per_mtok=2"]`); `calibration` is a prototype metrics file (or its
+    parsed JSON) whose measured accuracy replaces the cited one in the simulation. `created_at` and
     `versions` are injectable so golden tests are byte-stable.
     """
     from advisor.profile import Profile, profile_from_dict

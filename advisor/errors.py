@@ -35,5 +35,13 @@ class StoreError(AdvisorError):
     """The SQLite store could not be read or written."""
 
 
+class DecisionError(AdvisorError):
+    """A decision or prototype-run file is missing, malformed or not an ftrag file."""
+
+
+class ReportError(AdvisorError):
+    """A report could not be rendered or written; the message names the file."""
+
+
 class JobCancelled(AdvisorError):
     """A long job (training, indexing) was cancelled by the user."""

@@ -20,7 +20,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from advisor.decision import Decision
-from advisor.errors import AdvisorError
+from advisor.errors import ReportError
 from report.context import Table, build_context
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -36,10 +36,6 @@ PLOTLY_CONFIG = {
     "modeBarButtonsToRemove": ["sendDataToCloud", "select2d", "lasso2d"],
     "toImageButtonOptions": {"format": "png", "scale": 2},
 }
-
-
-class ReportError(AdvisorError):
-    """A report could not be rendered or written; the message names the file."""
 
 
 # --- Markdown helpers -------------------------------------------------------------------------

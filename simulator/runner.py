@@ -9,7 +9,7 @@ from pathlib import Path
 
 from advisor.errors import ConfigError
 from simulator.assumptions import derive_assumptions
-from simulator.calibration import apply_calibration, load_calibration
+from simulator.calibration import apply_calibration, load_calibration, parse_calibration
 from simulator.prices import load_price_book
 from simulator.simulate import SimulationResult, simulate
 
@@ -32,13 +32,17 @@ def run(
     draws: int = 2000,
     prices_file: str | Path | None = None,
     sets: list[str] | None = None,
-    calibration_file: str | Path | None = None,
+    calibration_file: str | Path | dict | None = None,
 ) -> SimulationResult:
+    """`calibration_file` is a prototype metrics file, or its already-parsed JSON (the app
+    passes the latest stored run as a dict)."""
     assignments = parse_assignments(sets)
     price_keys = {k: v for k, v in assignments.items() if k.startswith("prices.")}
     other = {k: v for k, v in assignments.items() if k not in price_keys}
     book = load_price_book(user_file=prices_file, overrides=price_keys)
     a = derive_assumptions(profile, book, other)
-    if calibration_file is not None:
+    if isinstance(calibration_file, dict):
+        a = apply_calibration(a, parse_calibration(calibration_file, "prototype run"))
+    elif calibration_file is not None:
         a = apply_calibration(a, load_calibration(calibration_file))
     return simulate(profile, a, months=months, seed=seed, draws=draws)

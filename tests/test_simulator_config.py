@@ -207,3 +207,17 @@ def test_real_prototype_output_is_accepted_and_variants_skipped():
         ]
     }
     assert parse_calibration(data, "c.json").accuracies() == {"rag": 0.8}
+
+
+def test_run_takes_calibration_as_file_or_parsed_json(tmp_path):
+    from simulator.runner import run
+
+    data = {"results": [{**result("rag", accuracy=0.42), "meta": {"corpus": "x"}}]}
+    path = tmp_path / "cal.json"
+    path.write_text(json.dumps(data))
+    profile = make_profile()
+    from_file = run(profile, months=6, draws=0, calibration_file=path)
+    from_dict = run(profile, months=6, draws=0, calibration_file=data)
+    assert from_file.rows.equals(from_dict.rows)
+    plain = run(profile, months=6, draws=0)
+    assert not from_dict.rows.equals(plain.rows)  # the measured accuracy was applied

@@ -84,20 +84,12 @@ def _simulate(
     """The pure simulate call plus its figures. SimulationResult holds mapping proxies that do
     not pickle, so the cache keeps its JSON form and the (picklable) plotly figures."""
     from simulator import figures
-    from simulator.calibration import apply_calibration, parse_calibration
     from simulator.runner import run
 
     profile = Profile.model_validate_json(profile_json)
     sets = [f"{k}={v}" for k, v in json.loads(sets_json).items()]
-    calibration = json.loads(calibration_json)
-    result = run(profile, months=months, draws=0 if calibration else draws, sets=sets)
-    if calibration:
-        # Re-run with measured accuracies: same assumptions, calibrated.
-        from simulator.simulate import simulate
-
-        cal = parse_calibration(calibration, "latest prototype run")
-        a = apply_calibration(result.assumptions, cal)
-        result = simulate(profile, a, months=months, seed=0, draws=draws)
+    calibration = json.loads(calibration_json) or None
+    result = run(profile, months=months, draws=draws, sets=sets, calibration_file=calibration)
     return {"result": result.to_dict(), "figures": figures.all_figures(result)}
 
 
@@ -114,7 +106,8 @@ def simulation_view(
 
 
 def calibration_payload(run: dict | None) -> dict | None:
-    """A stored prototype run -> the calibration input (strategy + metrics rows only)."""
+    """A stored prototype run -> the calibration input: strategy + metrics rows only, so the
+    cache key stays small (per-answer records are not needed to calibrate)."""
     if not run:
         return None
     rows = run.get("results") or ([run] if "strategy" in run else [])
@@ -228,10 +221,7 @@ def ask(corpus_key: str, corpus, question: str, updated: bool = False) -> dict:
 # --- decision and report ---------------------------------------------------------------------
 @st.cache_data(show_spinner="Building the decision...", max_entries=32)
 def _decision(profile_json: str, sim_json: str, prototype_json: str) -> dict:
-    """build_decision with the Cost page's settings; calibration travels as a temp file
-    because that is the form build_decision reads (and the CLI writes)."""
-    import tempfile
-
+    """build_decision with the Cost page's settings (and calibration, when toggled on)."""
     from advisor.decision import build_decision
 
     sim = json.loads(sim_json)
@@ -241,14 +231,11 @@ def _decision(profile_json: str, sim_json: str, prototype_json: str) -> dict:
         overrides=sim.get("overrides") or None,
         prototype=prototype,
     )
-    if sim.get("calibration"):
-        with tempfile.TemporaryDirectory(prefix="ftrag-cal-") as tmp:
-            path = Path(tmp) / "calibration.json"
-            path.write_text(json.dumps(sim["calibration"]), encoding="utf-8")
-            return build_decision(
-                Profile.model_validate_json(profile_json), calibration=path, **kwargs
-            ).to_dict()
-    return build_decision(Profile.model_validate_json(profile_json), **kwargs).to_dict()
+    return build_decision(
+        Profile.model_validate_json(profile_json),
+        calibration=sim.get("calibration") or None,
+        **kwargs,
+    ).to_dict()
 
 
 def decision_view(profile: Profile, sim_settings: dict, prototype: dict | None) -> dict:
