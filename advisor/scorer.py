@@ -579,8 +579,8 @@ def train_model(
 
 
 def cache_dir() -> Path:
-    """`FTRAG_CACHE_DIR` wins; otherwise the user's cache dir."""
-    env = os.environ.get("FTRAG_CACHE_DIR")
+    """`FTRAG_CACHE` wins (the same cache the models use); otherwise the user's cache dir."""
+    env = os.environ.get("FTRAG_CACHE")
     if env:
         return Path(env)
     from platformdirs import user_cache_dir

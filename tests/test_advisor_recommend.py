@@ -38,13 +38,13 @@ BASE = dict(
 
 @pytest.fixture(autouse=True)
 def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("FTRAG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("FTRAG_CACHE", str(tmp_path / "cache"))
 
 
 def run_cli(*args, tmp_path, check=False):
     env = {
         **os.environ,
-        "FTRAG_CACHE_DIR": str(tmp_path / "cache"),
+        "FTRAG_CACHE": str(tmp_path / "cache"),
         "FTRAG_DB": str(tmp_path / "db"),
     }
     return subprocess.run(
@@ -201,7 +201,7 @@ def test_cli_recommend_imports_nothing_heavy_and_is_quick(tmp_path):
         "heavy = ['torch', 'transformers', 'faiss', 'sklearn', 'scipy', 'numpy']\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
-    env = {**os.environ, "FTRAG_CACHE_DIR": str(tmp_path / "cache")}
+    env = {**os.environ, "FTRAG_CACHE": str(tmp_path / "cache")}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, check=True

@@ -52,7 +52,7 @@ BASE = dict(
 
 @pytest.fixture(autouse=True)
 def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("FTRAG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("FTRAG_CACHE", str(tmp_path / "cache"))
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +194,7 @@ def test_default_model_caches_json_and_survives_a_corrupt_cache(tmp_path, monkey
     from advisor import scorer
 
     cache = tmp_path / "c"
-    monkeypatch.setenv("FTRAG_CACHE_DIR", str(cache))
+    monkeypatch.setenv("FTRAG_CACHE", str(cache))
     scorer._default_model.cache_clear()
     first = default_model()
     files = list(cache.glob("advisor_scorer-*.json"))
