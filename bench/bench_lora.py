@@ -113,6 +113,7 @@ def run_trainer(qa, examples, s, device, max_epochs):
         args=args,
         train_dataset=rows,
         data_collator=DataCollatorForSeq2Seq(tok, padding=True),
+        callbacks=[StopAtTarget()],
     )
     torch.manual_seed(s.seed)
     t0 = time.perf_counter()
