@@ -141,7 +141,15 @@ def _metrics_table(results: list[dict]) -> str:
     ]
     widths = [max(len(str(x)) for x in col) for col in zip(heads, *rows, strict=True)]
     line = lambda cells: "  ".join(str(c).rjust(w) for c, w in zip(cells, widths, strict=True))  # noqa: E731
-    return "\n".join([line(heads), line(["-" * w for w in widths]), *map(line, rows)])
+    # Figures beside the contract's metrics (FT after retraining, hybrid transfer) go under
+    # the table, one line per strategy, so the table stays one screen wide.
+    extras = [(r["strategy"], sorted(set(r["metrics"]) - set(METRIC_KEYS))) for r in results]
+    notes = [
+        f"{name}: " + ", ".join(f"{k} {_fmt_metric(r['metrics'][k])}" for k in keys)
+        for (name, keys), r in zip(extras, results, strict=True)
+        if keys
+    ]
+    return "\n".join([line(heads), line(["-" * w for w in widths]), *map(line, rows), *notes])
 
 
 @app.command()
@@ -151,6 +159,9 @@ def prototype(
     format: ProtoFormat = typer.Option(ProtoFormat.table, "--format", help="table or json"),
     device: str = typer.Option("auto", "--device", help="cpu, cuda or auto"),
     retrain: bool = typer.Option(False, "--retrain", help="FT: also retrain after the update."),
+    augment: bool = typer.Option(
+        True, "--augment/--no-augment", help="FT: also train on rule-based question rewrites."
+    ),
     output: Path | None = typer.Option(None, "-o", "--output", help="Also write JSON here."),
 ) -> None:
     """Run a real prototype (base, RAG, fine-tuning, hybrid) on a corpus and print metrics."""
@@ -159,11 +170,14 @@ def prototype(
 
     c = load_corpus(corpus)
     if strategy == ProtoStrategy.all:
-        results = [r.to_dict() for r in run_all(c, device, _stderr_progress, retrain=retrain)]
+        results = [
+            r.to_dict()
+            for r in run_all(c, device, _stderr_progress, retrain=retrain, augment=augment)
+        ]
         payload: dict = {"corpus": c.name, "strategies": list(ALL_STRATEGIES), "results": results}
     else:
         payload = run_strategy(
-            strategy.value, c, device, _stderr_progress, retrain=retrain
+            strategy.value, c, device, _stderr_progress, retrain=retrain, augment=augment
         ).to_dict()
         results = [payload]
     if output is not None:

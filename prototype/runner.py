@@ -37,11 +37,12 @@ def run_strategy(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     retrain: bool = False,
+    augment: bool = True,
 ) -> PrototypeResult:
     """Evaluate `strategy` on `corpus` (a prototype.corpus.Corpus).
 
-    `retrain` only concerns fine-tuning: also retrain on the updated corpus and report that
-    figure beside the stale one.
+    `retrain` and `augment` only concern fine-tuning: also retrain on the updated corpus and
+    report that figure beside the stale one; train on rule-based rewrites of the questions too.
     """
     from prototype.backbone import pick_device
 
@@ -52,7 +53,7 @@ def run_strategy(
         from prototype.fine_tune import run_fine_tuning
 
         return run_fine_tuning(
-            corpus, device=dev, progress=progress, cancel=cancel, retrain=retrain
+            corpus, device=dev, progress=progress, cancel=cancel, retrain=retrain, augment=augment
         )
     if strategy == "hybrid":
         from prototype.hybrid import run_hybrid
@@ -82,9 +83,10 @@ def run_all(
     cancel: threading.Event | None = None,
     retrain: bool = False,
     strategies: tuple[str, ...] = ALL_STRATEGIES,
+    augment: bool = True,
 ) -> list[PrototypeResult]:
     """Every strategy in `strategies`, in order, the closed-book base included."""
-    return [run_strategy(s, corpus, device, progress, cancel, retrain) for s in strategies]
+    return [run_strategy(s, corpus, device, progress, cancel, retrain, augment) for s in strategies]
 
 
 def answer_live(strategy: str, corpus, question: str, device: str | None = None):
