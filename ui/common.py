@@ -11,7 +11,7 @@ from advisor.errors import AdvisorError
 LABELS = {
     "fine_tuning": "Fine-tuning",
     "rag": "RAG",
-    "rag+constrained": "RAG, constrained decoding",
+    "rag+constrained": "RAG, extractive span search (constrained)",
     "hybrid": "Hybrid (FT + RAG)",
     "base": "Closed-book base",
 }
