@@ -31,150 +31,28 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from prototype.rag import _STOP, _terms
+
 MAX_WORDS = 8  # longest answer span; factoid answers in the demo corpora are 1-5 words
 STARTS = 6  # span starts continued with the LM per question (batch of one forward)
 _PUNCT = ".,;:!?()[]{}\"'“”‘’"
-_MONTHS = set(
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
+_CALENDAR = (
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday"
 )
-_NUM_WORDS = set(
-    [
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "fifteen",
-        "twenty",
-        "thirty",
-        "forty",
-        "fifty",
-        "hundred",
-        "thousand",
-        "half",
-    ]
+_MONTHS = frozenset(_CALENDAR.split())
+_NUMBER_WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty "
+    "forty fifty hundred thousand half"
 )
-# Function words never start or end an answer span.
-_EDGE_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "by",
-        "can",
-        "could",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "he",
-        "her",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "may",
-        "must",
-        "no",
-        "not",
-        "of",
-        "on",
-        "or",
-        "our",
-        "out",
-        "over",
-        "per",
-        "she",
-        "should",
-        "so",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "to",
-        "under",
-        "up",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "within",
-        "would",
-        "you",
-        "your",
-        "after",
-        "before",
-        "about",
-        "all",
-        "any",
-        "also",
-        "each",
-        "every",
-        "only",
-        "more",
-        "most",
-        "other",
-        "some",
-        "such",
-        "until",
-        "while",
-    ]
+_NUM_WORDS = frozenset(_NUMBER_WORDS.split())
+# Function words never start or end an answer span: retrieval's stopwords plus these.
+_MORE_FUNCTION_WORDS = (
+    "been could had he her his if into may must no not our out over per she should so than "
+    "that them then these they those under up was we were would after before about all any "
+    "also each every only more most other some such until while"
 )
+_EDGE_STOP = _STOP | frozenset(_MORE_FUNCTION_WORDS.split())
 
 _TYPE_PATTERNS = (
     ("number", r"\bhow (many|much|long|often|far|old|high|heavy|big|large|soon|wide)\b"),
@@ -292,8 +170,6 @@ def candidates(
     """Every admissible span of the shown `sentences` ((doc id, sentence) pairs) with its
     evidence score; `cosines` are the sentences' embedding similarities to the question.
     Only the question's wording is consulted."""
-    from prototype.rag import _terms
-
     weights = weights or Weights()
     kind = answer_type(question)
     qstems = {_stem(t) for t in _terms(question) if len(t) > 2}

@@ -485,10 +485,13 @@ class RagReader:
 
     def prepare(self, questions: Sequence[str]) -> tuple[list, list[list[Passage]], list]:
         """(reader chats, passages shown, retrieved doc ids best first) per question."""
+        return self._prepare(questions)[:3]
+
+    def _prepare(self, questions: Sequence[str]):
+        """`prepare` plus the question vectors, which the extractive reader reuses."""
         t0 = time.perf_counter()
         qvecs = self.index.embed(questions)
         t1 = time.perf_counter()
-        self._qvecs = qvecs
         passages, retrieved = [], []
         for q, v in zip(questions, qvecs, strict=True):
             hits = self.index.retrieve(q, v, self.k)
@@ -500,7 +503,7 @@ class RagReader:
         self.timings["embed"] += t1 - t0
         self.timings["search"] += t2 - t1
         msgs = [rag_messages(q, p, self.style) for q, p in zip(questions, passages, strict=True)]
-        return msgs, passages, retrieved
+        return msgs, passages, retrieved, qvecs
 
     def __call__(self, questions: Sequence[str]):
         from prototype.evaluate import Answer
@@ -537,17 +540,17 @@ class RagReader:
         if self._extractor is None:
             self._extractor = SpanExtractor(self.model, self.tokenizer)
         t0 = time.perf_counter()
-        msgs, passages, retrieved = self.prepare([question])
+        msgs, passages, retrieved, qvecs = self._prepare([question])
         ps = passages[0]
         sents = [(p.doc_id, sent) for p in ps for sent in split_sentences(p.text)]
-        cos = self.index.sentence_vectors([t for _, t in sents]) @ self._qvecs[0] if sents else []
+        cos = self.index.sentence_vectors([t for _, t in sents]) @ qvecs[0] if sents else []
         cands = candidates(question, sents, cos)
         t1 = time.perf_counter()
         prompt = render(self.tokenizer, msgs[0])
         if cands:
             best, _ = self._extractor(prompt, cands)
             raw = reply(best)
-        else:  # nothing retrieved: an honest empty answer in the format
+        else:  # no admissible span in what was retrieved: an empty answer, in the format
             raw = reply(None)
         t2 = time.perf_counter()
         self.timings["generate"] += t2 - t1

@@ -204,7 +204,7 @@ def ask(corpus_key: str, corpus, question: str, updated: bool = False) -> dict:
     model, tok = generator()
     reader = RagReader(index, model, tok)  # per call: it keeps per-call timings
     with inference_lock():
-        _, [passages] = reader.prepare([question])
+        _, [passages], _ = reader.prepare([question])
         [answer] = reader([question])
     fmt = parse_answer_format(answer.raw)
     return {
