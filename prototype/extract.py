@@ -257,6 +257,34 @@ class SpanExtractor:
                 mask[i] = True
         self.close_mask = mask  # tokens that close the answer string: `"`, `",` ...
         self.prefix = '{"answer": "'
+        self._head: tuple[list[int], object] | None = None  # (token ids, their KV cache)
+
+    def _forward_prompt(self, ids: list[int]):
+        """Forward the prompt, reusing the KV cache of the part every prompt shares.
+
+        Every reader prompt starts with the same chat header and system prompt (~40 tokens,
+        ~17% of a typical prompt); its cache is computed once and copied per question, which
+        gives the same logits as a full forward at a fraction of the cost."""
+        import copy
+
+        import torch
+
+        dev = self.model.device
+        head = self._head
+        if head is None or ids[: len(head[0])] != head[0]:
+            n = self._shared_length(ids)
+            with torch.inference_mode():
+                out = self.model(torch.tensor([ids[:n]], device=dev), use_cache=True)
+            head = self._head = (ids[:n], out.past_key_values)
+        cache = copy.deepcopy(head[1])
+        rest = torch.tensor([ids[len(head[0]) :]], device=dev)
+        return self.model(rest, past_key_values=cache, use_cache=True, logits_to_keep=1)
+
+    def _shared_length(self, ids: list[int]) -> int:
+        """Tokens of `ids` up to the end of the system turn (the header every prompt shares);
+        the whole prompt less its last token when there is no system turn."""
+        end = self.tok.convert_tokens_to_ids("<|im_end|>")
+        return ids.index(end) + 1 if end in ids[:-1] else len(ids) - 1
 
     def enc(self, text: str) -> list[int]:
         return self.tok.encode(text, add_special_tokens=False)
@@ -272,12 +300,12 @@ class SpanExtractor:
 
         model = self.model
         dev = model.device
-        ids = torch.tensor([self.enc(prompt + self.prefix)], device=dev)
+        ids = self.enc(prompt + self.prefix)
         by_start: dict[tuple[int, int], list[Candidate]] = {}
         for c in cands:
             by_start.setdefault((c.sentence, c.start), []).append(c)
         with torch.inference_mode():
-            out = model(ids, use_cache=True, logits_to_keep=1)
+            out = self._forward_prompt(ids)
             lp0 = torch.log_softmax(out.logits[0, -1].float(), -1)
             # Rank starts by their best evidence plus the LM's first-token log-probability.
             ranked = []

@@ -413,6 +413,12 @@ def select_passages(
     return out
 
 
+def _shown(passages: Sequence[Passage]) -> dict:
+    """Per-answer record of what the reader was shown (kept with the answer, so the app
+    displays it without retrieving a second time)."""
+    return {"passages": [{"doc": p.doc_id, "text": p.text, "score": p.score} for p in passages]}
+
+
 def context_block(passages: Sequence[Passage]) -> str:
     return "\n\n".join(f"Document: {p.doc_id}\n{p.text}" for p in passages)
 
@@ -525,7 +531,7 @@ class RagReader:
                 prompt_tokens=g.prompt_tokens,
                 seconds=per_q,
                 retrieved=ret,
-                extra={"shown": [p.doc_id for p in ps], "context": context_block(ps)},
+                extra=_shown(ps),
             )
             for g, ps, ret in zip(gens, passages, retrieved, strict=True)
         ]
@@ -560,7 +566,7 @@ class RagReader:
             prompt_tokens=len(self.tokenizer.encode(prompt, add_special_tokens=False)),
             seconds=t2 - t0,
             retrieved=retrieved[0],
-            extra={"shown": [p.doc_id for p in ps], "context": context_block(ps)},
+            extra=_shown(ps),
         )
 
 

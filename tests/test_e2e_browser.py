@@ -1,6 +1,7 @@
 """The real flow in headless Chromium against `streamlit run`: load an example profile, get a
-recommendation, see plotly charts render, run the RAG prototype on the tiny corpus, download a
-report. A screenshot of each page lands in test-artifacts/screenshots/ (gitignored).
+recommendation, see plotly charts render, run the RAG prototype on the tiny corpus, ask it a
+live question, download a report. A screenshot of each page lands in
+test-artifacts/screenshots/ (gitignored).
 
 Uses Debian's /usr/bin/chromium (never `playwright install`); skipped only when it is missing.
 """
@@ -225,6 +226,17 @@ def test_full_flow(server, page):
     page.locator(".js-plotly-plot").nth(1).wait_for()
     _wait_running_done(page)
     _shot(page, "4_prototype")
+
+    # 5b. a live question: the extractive reader answers with its cited source
+    question = page.get_by_label("Question", exact=True)
+    question.fill("What time does Glimmerbrook Bakery open?")
+    question.press("Enter")  # the form submits on Enter
+    answer = page.locator('[data-testid="stAlert"]').filter(has_text="source")
+    answer.wait_for(timeout=120_000)
+    assert "06:15" in answer.inner_text() and "opening_hours" in answer.inner_text()
+    page.get_by_text("What the model was shown").click()
+    page.get_by_text("opens at 06:15").first.wait_for()
+    _shot(page, "4b_ask")
 
     # 6. the report, downloaded
     _goto(page, "Report")

@@ -105,4 +105,32 @@ def test_real_extractive_reader_on_tiny_corpus(tiny_extractive_result):
     assert m["source_accuracy"] >= 0.75
     for a in r.answers:  # every answer is a span copied from what the reader was shown
         answer = json.loads(a["raw"])["answer"]
-        assert answer and answer in a["extra"]["context"], a
+        assert answer and answer in " ".join(p["text"] for p in a["extra"]["passages"]), a
+
+
+@pytest.mark.slow
+def test_cached_system_prompt_gives_the_full_forward_logits():
+    """The reader reuses the KV cache of the shared chat header + system prompt; for two
+    different questions the next-token logits equal those of a full forward."""
+    import torch
+
+    from prototype.backbone import load_generator
+    from prototype.extract import SpanExtractor
+    from prototype.generate import SYSTEM_PROMPT, render
+
+    model, tok = load_generator("cpu")
+    ex = SpanExtractor(model, tok)
+    heads = []
+    for q in ("Who bakes the rye?", "When does the market open on Saturdays?"):
+        chat = [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": f"Document: staff\nMira Tosk bakes.\n\nQuestion: {q}"},
+        ]
+        ids = ex.enc(render(tok, chat) + ex.prefix)
+        with torch.inference_mode():
+            full = model(torch.tensor([ids]), logits_to_keep=1).logits[0, -1]
+            cached = ex._forward_prompt(ids).logits[0, -1]
+        assert torch.allclose(full, cached, atol=1e-3), float((full - cached).abs().max())
+        heads.append(ex._head)
+    assert heads[0] is heads[1]  # computed once, reused for the second question
+    assert 20 < len(heads[0][0]) < len(ids)  # the system turn, not the whole prompt

@@ -194,17 +194,20 @@ def inference_lock():
     return threading.Lock()
 
 
-def ask(corpus_key: str, corpus, question: str, updated: bool = False) -> dict:
+def ask(
+    corpus_key: str, corpus, question: str, updated: bool = False, constrained: bool = True
+) -> dict:
     """Answer one live question with the prototype's own RAG reader over the cached index:
-    the model's raw JSON, the source it cites and the passages it was shown."""
+    the reply, the source it cites and the passages it was shown. `constrained` picks the
+    extractive reader (rag+constrained) over free generation (rag)."""
     from prototype.rag import RagReader
     from prototype.scoring import parse_answer_format
 
     index = rag_index(corpus_key, updated, corpus)
     model, tok = generator()
-    reader = RagReader(index, model, tok)  # per call: it keeps per-call timings
+    # Per call: the reader keeps per-call timings.
+    reader = RagReader(index, model, tok, constrained=constrained)
     with inference_lock():
-        _, [passages], _ = reader.prepare([question])
         [answer] = reader([question])
     fmt = parse_answer_format(answer.raw)
     return {
@@ -212,7 +215,7 @@ def ask(corpus_key: str, corpus, question: str, updated: bool = False) -> dict:
         "answer": fmt.answer,
         "source": fmt.source,
         "compliant": fmt.compliant,
-        "passages": [{"doc": p.doc_id, "text": p.text, "score": p.score} for p in passages],
+        "passages": answer.extra["passages"],
         "retrieved": list(answer.retrieved),
         "seconds": answer.seconds,
     }

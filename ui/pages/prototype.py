@@ -334,6 +334,17 @@ def _ask_box(corpus_key: str | None, corpus) -> None:
             max_chars=500,
             placeholder="e.g. What time does the bakery open?",
         )
+        reader = st.radio(
+            "Reader",
+            ("rag+constrained", "rag"),
+            format_func=lambda s: (
+                "Extractive span search (faster, cites by construction)"
+                if s == "rag+constrained"
+                else "Free text (the model writes the JSON itself)"
+            ),
+            horizontal=True,
+            key="w.proto.reader",
+        )
         after = st.toggle(
             "Answer from the documents after the update",
             key="w.proto.after_update",
@@ -343,12 +354,16 @@ def _ask_box(corpus_key: str | None, corpus) -> None:
     if not (asked and q.strip()):
         return
     try:
-        with st.spinner("Retrieving and generating..."):
-            a = services.ask(corpus_key, corpus, q.strip(), updated=after)
+        with st.spinner("Retrieving and reading..."):
+            a = services.ask(
+                corpus_key, corpus, q.strip(), updated=after, constrained=reader != "rag"
+            )
     except AdvisorError as e:
         show_error(e, "The question could not be answered")
         return
-    if a["compliant"]:
+    if a["compliant"] and not a["answer"]:
+        st.info("Nothing in the retrieved passages answers this question.")
+    elif a["compliant"]:
         st.success(f"**{md(a['answer'])}**  \nsource: `{md(a['source'])}`")
     else:
         st.warning("The model did not follow the answer format; its raw text:")
