@@ -61,7 +61,8 @@ def test_protocol_numbers_by_hand():
     assert m["build_seconds"] == 1.5 and m["prompt_tokens_mean"] == 10
     assert m["latency_ms_p50"] == 2.0  # only the 3 batch-1 queries are timed
     assert sum(r["latency_ms"] is not None for r in res.answers) == 3
-    assert calls[:3] == [1, 1, 1] and max(calls) == 4 and sum(calls) == 18
+    # one unscored warm-up query, 3 timed one at a time, the rest in batches of 4
+    assert calls[:4] == [1, 1, 1, 1] and max(calls) == 4 and sum(calls) == 19
     assert updates == [1] and sum(after_calls) == 2
     kinds = [r["kind"] for r in res.answers]
     assert kinds.count("original") == 6 and kinds.count("paraphrase") == 12
