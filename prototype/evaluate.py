@@ -13,8 +13,9 @@ format_compliance and source_accuracy are over phases 1+2 (pre-update originals 
 
 Latency is measured per single query (batch size 1) on the first `latency_queries` original
 questions, after one unscored warm-up query (lazy set-up such as a reader's cached system
-prompt is not a query's cost); the remaining questions are answered in batches to keep CPU runs short, and their
-amortised time is *not* used for the latency percentiles (batching changes per-query time).
+prompt is not a query's cost); the remaining questions are answered in batches to keep CPU
+runs short, and their amortised time is *not* used for the latency percentiles (batching
+changes per-query time).
 """
 
 from __future__ import annotations

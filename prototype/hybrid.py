@@ -3,13 +3,23 @@ retrieved context, used with the RAG retriever at run time.
 
 RAFT's finding is that a model fine-tuned without context can get worse when retrieval is
 added, so the adapter is trained on the prompt it will see: the question plus a context of
-retrieved passages, each under its document id. For most training rows the context holds the
-oracle passage (the sentences of the gold document that state the answer) among distractor
-passages from other documents; for the rest (1 - `p_oracle`) it holds distractors only and the
-target is still the gold answer, as in RAFT. The target is the answer-format JSON with the
-answer copied from the context and the doc id it came from.
+retrieved passages, each under its document id, one of them the oracle passage (the sentences
+of the gold document that state the answer) among distractors from other documents. The
+target is the answer-format JSON with the answer copied from the context and the doc id it
+came from.
 
-To learn *copying* rather than memorising, only a share of the questions (`train_share`) is
+Freshness is the point of the hybrid, so it departs from RAFT in two ways (measured on
+aurora_handbook, README):
+- Every oracle passage is counterfactual: its answer is swapped for another question's answer
+  of the same kind, and the target follows the passage (Longpre et al. 2021, context-faithful
+  answering under knowledge conflicts). A fact cannot be memorised, only read.
+- No distractor-only rows (RAFT's 1 - P): their target is the true answer with no passage to
+  read it from, which teaches exactly the recall that goes stale after an update.
+Against RAFT's defaults (p_oracle 0.8, half the passages counterfactual, 3 epochs) this took
+accuracy from 0.48 to 0.69, unseen questions from 0.32 to 0.74 and changed facts from 0.43 to
+0.64, at format 0.98.
+
+To measure *copying* rather than memorising, only a share of the questions (`train_share`) is
 trained on; the others are never seen, and their accuracy is reported apart. After the update
 the index re-embeds only the changed documents and the SAME adapter (not retrained) reads the
 new context, so it should be fresh, with the format discipline of fine-tuning.
@@ -47,19 +57,18 @@ class HybridSettings:
         alpha=32,
         top_layers=4,
         lr=2e-3,
-        max_epochs=3,
+        max_epochs=5,
         stop_at=0.9,
         augment=False,
         batch_size=8,
     )
-    p_oracle: float = 0.8  # RAFT: share of rows whose context holds the oracle passage
+    # Share of rows whose context holds the oracle passage (RAFT uses 0.8; module docstring).
+    p_oracle: float = 1.0
     train_share: float = 0.5  # share of the questions trained on; the rest measure transfer
-    variants: int = 2  # contexts drawn per trained question (each row costs ~150 tokens)
+    variants: int = 3  # contexts drawn per trained question (each row costs ~150 tokens)
     # Share of oracle rows made counterfactual: the answer in the oracle passage is swapped for
-    # another question's answer of the same kind, and the target follows the passage. The fact
-    # then cannot be memorised, only read, which is what makes the adapter fresh after an
-    # update (cf. Longpre et al. 2021 on context-faithful answering under knowledge conflicts).
-    counterfactual: float = 0.5
+    # another question's answer of the same kind, and the target follows the passage.
+    counterfactual: float = 1.0
     seed: int = 0
 
 
@@ -110,13 +119,17 @@ def _distractors(index, q, n: int, rng) -> list:
 
 
 def _same_kind_answer(q, qa, rng) -> str | None:
-    """Another question's answer that looks like this one's (both numeric or both not)."""
-    numeric = any(c.isdigit() for c in q.answer)
-    pool = [
-        o.answer
-        for o in qa
-        if o.answer != q.answer and any(c.isdigit() for c in o.answer) == numeric
-    ]
+    """Another question's answer of the same kind: the same answer type asked for (number,
+    time, person, other; `extract.answer_type`) and both numeric or both not, so the swapped
+    passage still reads as a plausible fact."""
+    from prototype.extract import answer_type
+
+    def kind(o):
+        return answer_type(o.question), any(c.isdigit() for c in o.answer)
+
+    pool = [o.answer for o in qa if o.answer != q.answer and kind(o) == kind(q)]
+    if not pool:  # a kind with one question: fall back to numeric-ness alone
+        pool = [o.answer for o in qa if o.answer != q.answer and kind(o)[1] == kind(q)[1]]
     return rng.choice(pool) if pool else None
 
 
