@@ -389,3 +389,16 @@ def test_history_reopens_a_decision_into_the_report(app, tmp_store):
     assert not at.exception
     assert any("reopened from the history" in i.value for i in at.info)
     assert any(d.key == "w.report.dl_json" for d in at.get("download_button"))
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("opening_hours", "`opening_hours`"),  # no backslash before the underscore
+        ("a`b\nc", "`a'b c`"),  # a backtick or line break cannot end the span early
+    ],
+)
+def test_code_span_shows_user_text_verbatim(text, shown):
+    from ui.common import code
+
+    assert code(text) == shown

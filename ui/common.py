@@ -25,6 +25,12 @@ def md(text: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
+def code(text: object) -> str:
+    """User text as an inline code span: nothing inside one is markup, so it needs no escapes
+    (md() would show its backslashes), only no backtick or line break to end it early."""
+    return "`" + " ".join(str(text).replace("`", "'").split()) + "`"
+
+
 def label(strategy: str) -> str:
     return LABELS.get(strategy, strategy)
 

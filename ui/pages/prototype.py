@@ -16,7 +16,7 @@ import streamlit as st
 
 from advisor.errors import AdvisorError
 from ui import jobs, services, state
-from ui.common import label, md, pct, show_error
+from ui.common import code, label, md, pct, show_error
 
 CHOICES = ("rag", "fine_tuning", "hybrid", "all")
 # Upload limits: the per-document limit is the corpus loader's; the totals keep one browser
@@ -364,7 +364,7 @@ def _ask_box(corpus_key: str | None, corpus) -> None:
     if a["compliant"] and not a["answer"]:
         st.info("Nothing in the retrieved passages answers this question.")
     elif a["compliant"]:
-        st.success(f"**{md(a['answer'])}**  \nsource: `{md(a['source'])}`")
+        st.success(f"**{md(a['answer'])}**  \nsource: {code(a['source'])}")
     else:
         st.warning("The model did not follow the answer format; its raw text:")
         st.code(a["raw"])
