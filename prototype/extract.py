@@ -275,6 +275,8 @@ class SpanExtractor:
         head = self._head
         if head is None or ids[: len(head[0])] != head[0]:
             n = self._shared_length(ids)
+            if not n:  # no system turn to share: a plain forward
+                return self.model(torch.tensor([ids], device=dev), use_cache=True, logits_to_keep=1)
             with torch.inference_mode():
                 out = self.model(torch.tensor([ids[:n]], device=dev), use_cache=True)
             head = self._head = (ids[:n], out.past_key_values)
@@ -283,10 +285,10 @@ class SpanExtractor:
         return self.model(rest, past_key_values=cache, use_cache=True, logits_to_keep=1)
 
     def _shared_length(self, ids: list[int]) -> int:
-        """Tokens of `ids` up to the end of the system turn (the header every prompt shares);
-        the whole prompt less its last token when there is no system turn."""
+        """Tokens of `ids` up to the end of the system turn (the header every prompt shares),
+        or 0 when the prompt has none before its last token."""
         end = self.tok.convert_tokens_to_ids("<|im_end|>")
-        return ids.index(end) + 1 if end in ids[:-1] else len(ids) - 1
+        return ids.index(end) + 1 if end in ids[:-1] else 0
 
     def enc(self, text: str) -> list[int]:
         return self.tok.encode(text, add_special_tokens=False)

@@ -474,6 +474,7 @@ class RagReader:
     constrained: bool = False
     max_new_tokens: int = 40
     timings: dict = None  # cumulative seconds per stage: embed / search / generate
+    extractor: object = None  # extract.SpanExtractor to share; made on first use otherwise
 
     def __post_init__(self):
         if self.style is None:
@@ -487,7 +488,6 @@ class RagReader:
             # 5 sentences .95 / .91).
             self.sentences, self.one_doc = EXTRACT_SENTENCES, False
         self.timings = {"embed": 0.0, "search": 0.0, "generate": 0.0, "queries": 0}
-        self._extractor = None
 
     def prepare(self, questions: Sequence[str]) -> tuple[list, list[list[Passage]], list]:
         """(reader chats, passages shown, retrieved doc ids best first) per question."""
@@ -543,8 +543,8 @@ class RagReader:
         from prototype.extract import SpanExtractor, candidates, reply
         from prototype.generate import render
 
-        if self._extractor is None:
-            self._extractor = SpanExtractor(self.model, self.tokenizer)
+        if self.extractor is None:
+            self.extractor = SpanExtractor(self.model, self.tokenizer)
         t0 = time.perf_counter()
         msgs, passages, retrieved, qvecs = self._prepare([question])
         ps = passages[0]
@@ -554,7 +554,7 @@ class RagReader:
         t1 = time.perf_counter()
         prompt = render(self.tokenizer, msgs[0])
         if cands:
-            best, _ = self._extractor(prompt, cands)
+            best, _ = self.extractor(prompt, cands)
             raw = reply(best)
         else:  # no admissible span in what was retrieved: an empty answer, in the format
             raw = reply(None)

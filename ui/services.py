@@ -165,6 +165,15 @@ def generator():
     return load_generator()
 
 
+@st.cache_resource(show_spinner=False)
+def span_extractor():
+    """The extractive reader's span scorer, kept across questions: it holds the KV cache of
+    the system prompt every question shares, computed on the first question only."""
+    from prototype.extract import SpanExtractor
+
+    return SpanExtractor(*generator())
+
+
 @st.cache_resource(show_spinner="Loading the embedder (MiniLM)...")
 def embedder():
     from prototype.backbone import load_embedder
@@ -206,7 +215,8 @@ def ask(
     index = rag_index(corpus_key, updated, corpus)
     model, tok = generator()
     # Per call: the reader keeps per-call timings.
-    reader = RagReader(index, model, tok, constrained=constrained)
+    extractor = span_extractor() if constrained else None
+    reader = RagReader(index, model, tok, constrained=constrained, extractor=extractor)
     with inference_lock():
         [answer] = reader([question])
     fmt = parse_answer_format(answer.raw)
