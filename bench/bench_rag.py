@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> dict:
     embed, search, gen, total = [], [], [], []
     for q in questions:  # batch size 1: what one user waits for
         t0 = time.perf_counter()
-        qvec = index.embed([q])[0]
+        qvec = index.embed_questions([q])[0]
         t1 = time.perf_counter()
         from prototype.rag import rag_messages, select_passages
 

@@ -189,7 +189,7 @@ def hybrid_answer_fn(model, tok, index, max_new_tokens: int = 48):
 
     def answer(questions: Sequence[str]) -> list:
         t0 = time.perf_counter()
-        qvecs = index.embed(questions)
+        qvecs = index.embed_questions(questions)
         ctxs = []
         for q, v in zip(questions, qvecs, strict=True):
             hits = index.retrieve(q, v, HYBRID_K)

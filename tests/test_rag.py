@@ -111,6 +111,23 @@ def test_lexical_fusion_finds_rare_term():
     assert index.search("When is the pump serviced?", k=1)[0].chunk.doc_id == "alpha"
 
 
+def test_corpus_common_words_are_left_out_of_the_embedded_question():
+    docs = {f"d{i}": f"# D{i}\n\nHarbourco rule {i}: item {i} costs {i} EUR." for i in range(6)}
+    docs["d0"] += " The ferry agency is Tidewell."
+    index = RagIndex.build(docs, FakeEmbedder())
+    # "Harbourco", "rule", "costs" are in every document; "ferry", "agency" in one
+    assert index.query_text("Which ferry agency does Harbourco use?") == "Which ferry agency does use?"
+    # nothing distinctive left: the whole question is embedded
+    assert index.query_text("Harbourco rule costs?") == "Harbourco rule costs?"
+    # document frequencies follow updates: once "Harbourco" is gone from 4 of 6 documents
+    # (2/6 < COMMON_DOC_SHARE) it is distinctive again
+    index.update({f"d{i}": f"# D{i}\n\nRule {i}: item {i} costs {i} EUR." for i in range(2, 6)})
+    assert "Harbourco" in index.query_text("Which ferry agency does Harbourco use?")
+    # below COMMON_MIN_DOCS documents nothing is left out
+    small = RagIndex.build({"a": DOCS["alpha"], "b": DOCS["beta"]}, FakeEmbedder())
+    assert small.query_text("Who is the beta lead?") == "Who is the beta lead?"
+
+
 @pytest.mark.slow
 def test_real_embedder_every_chunk_retrieves_itself_and_right_doc():
     from prototype.backbone import load_embedder
