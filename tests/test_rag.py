@@ -116,7 +116,9 @@ def test_corpus_common_words_are_left_out_of_the_embedded_question():
     docs["d0"] += " The ferry agency is Tidewell."
     index = RagIndex.build(docs, FakeEmbedder())
     # "Harbourco", "rule", "costs" are in every document; "ferry", "agency" in one
-    assert index.query_text("Which ferry agency does Harbourco use?") == "Which ferry agency does use?"
+    assert (
+        index.query_text("Which ferry agency does Harbourco use?") == "Which ferry agency does use?"
+    )
     # nothing distinctive left: the whole question is embedded
     assert index.query_text("Harbourco rule costs?") == "Harbourco rule costs?"
     # document frequencies follow updates: once "Harbourco" is gone from 4 of 6 documents
