@@ -52,6 +52,7 @@ EXTRACT_SENTENCES = 5  # sentences shown to the extractive reader (rag+constrain
 COMMON_DOC_SHARE = 0.4
 COMMON_MIN_DOCS = 5
 
+_WORD_EDGE = ".,;:!?()[]{}\"'“”‘’"  # punctuation stripped from a word's ends
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 
 
@@ -215,6 +216,7 @@ class RagIndex:
         self._next_id = 0
         self._sent_cache: dict[str, np.ndarray] = {}
         self._doc_freq: dict[str, int] = {}  # word -> number of documents containing it
+        self._word_cache: dict[str, np.ndarray] = {}
 
     # -- building -----------------------------------------------------------------------------
     @classmethod
@@ -374,6 +376,42 @@ class RagIndex:
             for s, v in zip(missing, self.embed(missing), strict=True):
                 self._sent_cache[s] = v
         return np.stack([self._sent_cache[s] for s in sentences])
+
+    def word_vectors(self, texts: Sequence[str]) -> list[np.ndarray] | None:
+        """Contextual MiniLM vectors of every whitespace-separated word of each text (the
+        mean of its word pieces, normalised), cached per text like `sentence_vectors`.
+        None when the embedder does not expose its transformer (a stand-in in tests)."""
+        import torch
+
+        try:
+            tok, model = self.embedder.tokenizer, self.embedder[0].auto_model
+        except (AttributeError, IndexError, KeyError, TypeError):
+            return None
+        missing = [t for t in dict.fromkeys(texts) if t not in self._word_cache and t.split()]
+        if missing:
+            words = [[w.strip(_WORD_EDGE) or w for w in t.split()] for t in missing]
+            enc = tok(
+                words,
+                is_split_into_words=True,
+                padding=True,
+                truncation=True,
+                max_length=256,
+                return_tensors="pt",
+            ).to(model.device)
+            with torch.inference_mode():
+                hidden = model(**enc).last_hidden_state.float().cpu().numpy()
+            for b, (text, ws) in enumerate(zip(missing, words, strict=True)):
+                vecs = np.zeros((len(ws), hidden.shape[-1]), dtype=np.float32)
+                count = np.zeros(len(ws), dtype=np.float32)
+                for pos, w in enumerate(enc.word_ids(b)):
+                    if w is not None:
+                        vecs[w] += hidden[b, pos]
+                        count[w] += 1
+                vecs /= np.maximum(count, 1)[:, None]  # words cut by truncation stay zero
+                vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
+                self._word_cache[text] = vecs
+        empty = np.zeros((0, self.dim), dtype=np.float32)
+        return [self._word_cache.get(t, empty) for t in texts]
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -578,7 +616,7 @@ class RagReader:
         """One question through the extractive reader (prototype.extract): the answer is the
         span of the shown sentences that the LM and the evidence rank best."""
         from prototype.evaluate import Answer
-        from prototype.extract import SpanExtractor, candidates, reply
+        from prototype.extract import Alignment, SpanExtractor, candidates, reply
         from prototype.generate import render
 
         if self.extractor is None:
@@ -588,7 +626,13 @@ class RagReader:
         ps = passages[0]
         sents = [(p.doc_id, sent) for p in ps for sent in split_sentences(p.text)]
         cos = self.index.sentence_vectors([t for _, t in sents]) @ qvecs[0] if sents else []
-        cands = candidates(question, sents, cos)
+        words = self.index.word_vectors([question] + [t for _, t in sents]) if sents else None
+        align = (
+            Alignment.build(question, words[0], words[1:], self.index.lexical.idf)
+            if words
+            else None
+        )
+        cands = candidates(question, sents, cos, alignment=align)
         t1 = time.perf_counter()
         prompt = render(self.tokenizer, msgs[0])
         if cands:

@@ -39,6 +39,12 @@ def test_candidates_are_spans_that_do_not_echo_or_cross_clauses():
     assert "leave" not in texts and "Staff" not in texts  # the question's own words
     assert not any(t.startswith("of ") or t.endswith(" of") for t in texts)  # function words
     assert not any("leave, in" in t or "leave in" in t for t in texts)  # across the comma
+    # a function word after the comma does not carry a span across it, nor across a verb
+    texts = _texts("What is the rate?", "For business, you are paid 0.47 EUR per km.")
+    assert "0.47 EUR per km" in texts
+    assert not any("business" in t and len(t.split()) > 1 for t in texts)
+    texts = _texts("How many trailers?", "Vans over 4.5 metres high must be booked on MV Petrel.")
+    assert not any(" must " in f" {t} " or " be " in f" {t} " for t in texts)
 
 
 def _best(question, sentences, cosines=None):
@@ -63,6 +69,41 @@ def test_sentence_similarity_decides_between_documents():
     sents = [("a", "The ferry leaves at 08:15."), ("b", "The shop starts at 09:00.")]
     assert _best("When does trading begin?", sents, [0.2, 0.8]).doc_id == "b"
     assert _best("When does trading begin?", sents, [0.8, 0.2]).doc_id == "a"
+
+
+def test_alignment_rewards_a_span_next_to_the_matched_words():
+    import numpy as np
+
+    from prototype.extract import Alignment
+
+    # one question content word that matches sentence word 4 fully and nothing else
+    sims = np.array([[0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0]])
+    al = Alignment((sims,), np.array([1.0]))
+    assert al.near(0, 5, 6) > al.near(0, 1, 2) > 0  # next to the match beats three words off
+    assert al.near(0, 4, 5) < al.near(0, 5, 6)  # the match itself inside the span: not counted
+    assert al.near(0, 0, 7) == 0.0  # nothing outside the span
+    assert Alignment.build("", np.zeros((0, 3)), [], {}) is None
+
+
+@pytest.mark.slow
+def test_real_word_vectors_match_a_paraphrased_word():
+    """MiniLM's contextual word vectors link "final" to "last" (no shared stem, measured
+    cosine 0.50 against 0.26 for "first"), which exact-stem proximity cannot see."""
+    from prototype.backbone import load_embedder
+    from prototype.extract import Alignment
+    from prototype.rag import RagIndex
+
+    index = RagIndex.build({"t": "# T\n\nFerries run daily."}, load_embedder("cpu"))
+    q = "When does the final boat go?"
+    s = "The first ferry leaves at 05:40 and the last ferry leaves at 23:10."
+    qv, sv = index.word_vectors([q, s])
+    assert qv.shape == (6, 384) and sv.shape == (13, 384)
+    al = Alignment.build(q, qv, [sv], index.lexical.idf)
+    final, boat = al.sims[0]  # the question's content words, in order
+    words = s.split()
+    assert words[int(final.argmax())] == "last"
+    assert words[int(boat.argmax())] == "ferry"
+    assert index.word_vectors([s])[0] is sv  # cached
 
 
 def test_weights_cover_every_feature():
