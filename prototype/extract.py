@@ -91,6 +91,35 @@ def answer_type(question: str) -> str:
     return "other"
 
 
+# Finer answer types inside the coarse ones (Li & Roth's NUM:period, NUM:time, LOC): they tell
+# "how long" (a duration, never a clock time) from "what time" (a clock time), and "where"
+# (a named place, never a number) from other questions.
+_SUBTYPE_PATTERNS = (
+    ("clock", r"\bwhat time\b|\b(what|which) hour\b"),
+    (
+        "duration",
+        r"\bhow long\b|\b(sailing|travel|journey|crossing) time\b|\bduration\b|"
+        r"\bhow many (minutes|hours|days|weeks|months|years)\b",
+    ),
+    (
+        "place",
+        r"\bwhere\b|\bport of call\b|\b(which|what) (island|port|town|city|village|place|"
+        r"address|room|building|yard|country|street|harbour|station|location)\b",
+    ),
+)
+_QUANTITIES = ("number", "duration")  # kinds whose answer carries a unit word
+_CLOCK = re.compile(r"^\d{1,2}[:.]\d{2}$")
+
+
+def answer_subtype(question: str) -> str | None:
+    """'clock', 'duration' or 'place' when the wording asks for one, else None."""
+    q = question.casefold()
+    for kind, pat in _SUBTYPE_PATTERNS:
+        if re.search(pat, q):
+            return kind
+    return None
+
+
 def _clean(word: str) -> str:
     return word.strip(_PUNCT)
 
@@ -114,7 +143,9 @@ def type_score(kind: str, words: Sequence[str], sentence_start: bool = False) ->
     """1 when the span has the asked-for type, 0 when it clearly does not. Other questions
     ("which agency", "what is the name") are mostly answered by a name or a code, so a span
     of capitalised or numeric words scores 1 there, anything else 0.3. A sentence's first
-    word is capitalised anyway, so it proves nothing."""
+    word is capitalised anyway, so it proves nothing. `kind` may also be a finer
+    `answer_subtype`: a clock time, a duration (a number that is not a clock time), a place
+    (a name, not a number)."""
     content = [w for w in words if _clean(w).casefold() not in _EDGE_STOP]
     if sentence_start and content and content[0] is words[0] and len(content) == 1:
         named = _is_num(words[0])
@@ -128,6 +159,15 @@ def type_score(kind: str, words: Sequence[str], sentence_start: bool = False) ->
     if kind == "person":
         caps = [_is_cap(w) and not _is_num(w) for w in content]
         return 1.0 if named and all(caps) else 0.0
+    clock = any(_CLOCK.match(_clean(w)) for w in words)
+    if kind == "clock":
+        return 1.0 if clock else 0.0
+    if kind == "duration":
+        return 1.0 if any(_is_num(w) for w in words) and not clock else 0.0
+    if kind == "place":
+        if content and all(_is_num(w) for w in content):
+            return 0.0  # a number or a time is not a place
+        return 1.0 if named else 0.3
     return 1.0 if named else 0.3
 
 
@@ -246,7 +286,7 @@ def candidates(
     `alignment` their word matches (both optional). Only the question's wording is
     consulted."""
     weights = weights or Weights()
-    kind = answer_type(question)
+    kind = answer_subtype(question) or answer_type(question)
     qstems = {_stem(t) for t in _terms(question) if len(t) > 2}
     out: list[Candidate] = []
     cosines = list(cosines) if cosines is not None else [0.0] * len(sentences)
@@ -279,7 +319,8 @@ def candidates(
                 echo = sum(
                     1
                     for i in range(s, e)
-                    if i in hits_set and not (kind == "number" and i > s and _is_num(words[i - 1]))
+                    if i in hits_set
+                    and not (kind in _QUANTITIES and i > s and _is_num(words[i - 1]))
                 )
                 outside = [i for i in hits if not s <= i < e]
                 dist = min((min(abs(i - s), abs(i - (e - 1))) for i in outside), default=8)

@@ -86,11 +86,11 @@ def hybrid_messages(question: str, passages) -> list[dict]:
 
 def _oracle_passage(corpus_docs, q):
     """The sentences of the gold document that contain the gold answer (training only)."""
-    from prototype.rag import Passage, split_sentences
+    from prototype.rag import Passage, reading_units
     from prototype.scoring import is_correct
 
     text = corpus_docs[q.doc].text
-    sents = [s for para in text.split("\n") for s in split_sentences(para.lstrip("#-* "))]
+    sents = [s for para in text.split("\n") for s in reading_units(para.lstrip("#-* "))]
     hits = [s for s in sents if is_correct(s, q.answer, q.aliases)]
     return Passage(q.doc, " ".join(hits[:2]), 1.0) if hits else None
 
@@ -98,17 +98,17 @@ def _oracle_passage(corpus_docs, q):
 def _distractors(index, q, n: int, rng) -> list:
     """Passages from OTHER documents that the retriever ranks high for the question (hard
     negatives), padded with random sentences from other documents."""
-    from prototype.rag import Passage, split_sentences
+    from prototype.rag import Passage, reading_units
 
     hits = [h for h in index.search(q.question, k=8) if h.chunk.doc_id != q.doc]
     out = []
     for h in hits[: n + 1]:
-        sents = split_sentences(h.chunk.text)
+        sents = reading_units(h.chunk.text)
         if sents:
             out.append(Passage(h.chunk.doc_id, rng.choice(sents), h.score))
     while len(out) < n:
         c = rng.choice([c for c in index.chunks.values() if c.doc_id != q.doc])
-        out.append(Passage(c.doc_id, rng.choice(split_sentences(c.text) or [c.text]), 0.0))
+        out.append(Passage(c.doc_id, rng.choice(reading_units(c.text) or [c.text]), 0.0))
     rng.shuffle(out)
     seen, uniq = set(), []
     for p in out:  # one passage per document, as select_passages groups by document

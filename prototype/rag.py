@@ -90,6 +90,25 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENT_END.split(text.strip()) if s.strip()]
 
 
+# A sentence that opens on one of these refers back to the sentence before it.
+_ANAPHORA = frozenset(["she", "he", "it", "they", "its", "their", "his", "her", "these"])
+
+
+def reading_units(text: str) -> list[str]:
+    """Sentences as the readers see them: one that opens on a pronoun ("She carries up to 38
+    trailers.") is joined to the sentence before it, which names what the pronoun stands for;
+    shown alone, its fact would belong to nobody and no question about the ship would find it.
+    """
+    out: list[str] = []
+    for sent in split_sentences(text):
+        first = sent.split(maxsplit=1)[0].strip(_WORD_EDGE).casefold()
+        if out and first in _ANAPHORA:
+            out[-1] = f"{out[-1]} {sent}"
+        else:
+            out.append(sent)
+    return out
+
+
 def _sections(text: str) -> tuple[str, list[tuple[str, str]]]:
     """Markdown -> (title, [(section heading, paragraph text)])."""
     title, heading, out = "", "", []
@@ -456,7 +475,7 @@ def select_passages(
     cands: list[tuple[Chunk, int, str, float]] = []
     seen: set[str] = set()
     for h in hits:
-        for j, sent in enumerate(split_sentences(h.chunk.text)):
+        for j, sent in enumerate(reading_units(h.chunk.text)):
             if sent not in seen:  # overlapping windows repeat sentences
                 seen.add(sent)
                 cands.append((h.chunk, j, sent, h.score))
@@ -624,7 +643,7 @@ class RagReader:
         t0 = time.perf_counter()
         msgs, passages, retrieved, qvecs = self._prepare([question])
         ps = passages[0]
-        sents = [(p.doc_id, sent) for p in ps for sent in split_sentences(p.text)]
+        sents = [(p.doc_id, sent) for p in ps for sent in reading_units(p.text)]
         cos = self.index.sentence_vectors([t for _, t in sents]) @ qvecs[0] if sents else []
         words = self.index.word_vectors([question] + [t for _, t in sents]) if sents else None
         align = (

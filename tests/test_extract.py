@@ -29,6 +29,23 @@ def test_answer_type_from_wording(question, kind):
     assert answer_type(question) == kind
 
 
+@pytest.mark.parametrize(
+    ("question", "sub", "right", "wrong"),
+    [
+        ("How long is the journey to Vardnes?", "duration", "2 hours 20 minutes", "08:15"),
+        ("What time does the first ferry leave?", "clock", "05:40", "2016"),
+        ("Where does the ferry call on the way?", "place", "Lyngøy", "14:30"),
+    ],
+)
+def test_answer_subtype_tells_durations_clock_times_and_places_apart(question, sub, right, wrong):
+    from prototype.extract import answer_subtype, type_score
+
+    assert answer_subtype(question) == sub
+    assert type_score(sub, right.split()) == 1.0
+    assert type_score(sub, wrong.split()) == 0.0
+    assert answer_subtype("Which agency books travel?") is None
+
+
 def _texts(question, sentence):
     return {c.text for c in candidates(question, [("d", sentence)])}
 

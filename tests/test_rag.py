@@ -53,6 +53,21 @@ def test_split_sentences(text, n):
     assert len(split_sentences(text)) == n
 
 
+def test_reading_units_join_a_pronoun_sentence_to_the_one_it_refers_to():
+    from prototype.rag import reading_units
+
+    text = "MV Petrel is our freight ship. She carries 38 trailers. This page is short."
+    assert reading_units(text) == [
+        "MV Petrel is our freight ship. She carries 38 trailers.",
+        "This page is short.",
+    ]
+    assert reading_units("It opens at 9. The shop sells bread.") == [
+        "It opens at 9.",  # nothing before it to join
+        "The shop sells bread.",
+    ]
+    assert reading_units("") == []
+
+
 def test_chunks_keep_headings_and_respect_size():
     long = "# T\n\n## S\n\n" + " ".join(f"Sentence number {i} is here." for i in range(60))
     pieces = chunk_document("t", long, max_words=50, overlap=1)
