@@ -60,7 +60,8 @@ _MORE_FUNCTION_WORDS = (
 )
 _EDGE_STOP = _STOP | frozenset(_MORE_FUNCTION_WORDS.split())
 # Auxiliary and modal verbs: a factoid answer ("Vindøy Yard", "27 days") never contains one,
-# while a span that does is a clause ("4.5 metres high must be booked on MV").
+# while a span that does is a clause ("4.5 metres high must be booked on MV"). Matched in
+# lower case only, so the month in "1 May" or a name like "Will" is not a verb.
 _AUXILIARIES = (
     "is are was were be been being has have had will would shall should must can could may "
     "might do does did"
@@ -146,7 +147,7 @@ def type_score(kind: str, words: Sequence[str], sentence_start: bool = False) ->
     word is capitalised anyway, so it proves nothing. `kind` may also be a finer
     `answer_subtype`: a clock time, a duration (a number that is not a clock time), a place
     (a name, not a number)."""
-    content = [w for w in words if _clean(w).casefold() not in _EDGE_STOP]
+    content = [w for w in words if not _edge_stop(w)]
     if sentence_start and content and content[0] is words[0] and len(content) == 1:
         named = _is_num(words[0])
     else:
@@ -272,7 +273,9 @@ class Alignment:
 
 
 def _edge_stop(word: str) -> bool:
-    return _clean(word).casefold() in _EDGE_STOP
+    """A function word, which never starts or ends an answer. The month "May" is not."""
+    w = _clean(word)
+    return w.casefold() in _EDGE_STOP and not (w[:1].isupper() and w.casefold() in _MONTHS)
 
 
 def candidates(
@@ -300,7 +303,7 @@ def candidates(
         overlap = len({_stem(words[i]) for i in hits}) / max(1, len(qstems))
         for s in range(len(words)):
             first = _clean(words[s]).casefold()
-            if not first or first in _EDGE_STOP:
+            if not first or _edge_stop(words[s]):
                 continue
             for e in range(s + 1, min(len(words), s + MAX_WORDS) + 1):
                 span = words[s:e]
@@ -309,11 +312,11 @@ def candidates(
                 # (checked before the edge test, so a function word cannot carry a span over).
                 if e - s > 1 and (span[-2][-1:] in ",;:.)" or span[-1][:1] in "(["):
                     break
-                if last in _VERBS:
+                if _clean(span[-1]) in _VERBS:
                     break
-                if not last or last in _EDGE_STOP:
+                if not last or _edge_stop(span[-1]):
                     continue
-                if all(_stem(w) in qstems or _clean(w).casefold() in _EDGE_STOP for w in span):
+                if all(_stem(w) in qstems or _edge_stop(w) for w in span):
                     continue  # the question's own words are not its answer
                 # Words the question already says are rarely part of its answer, except a
                 # unit after a number ("how many days" -> "27 days").
@@ -331,14 +334,14 @@ def candidates(
                 boundary = (
                     not nxt
                     or span[-1][-1:] in ",;:."
-                    or _clean(nxt).casefold() in _EDGE_STOP
+                    or _edge_stop(nxt)
                     or (_is_num(span[-1]) and not nxt[:1].isalpha())
                 )
                 unit_cut = (
                     _is_num(span[-1])
                     and span[-1][-1:].isalnum()
                     and nxt[:1].islower()
-                    and _clean(nxt).casefold() not in _EDGE_STOP
+                    and not _edge_stop(nxt)
                 )
                 feats = (
                     type_score(kind, span, s == 0),

@@ -278,7 +278,7 @@ class RagIndex:
         return [c.id for c in new]
 
     def _count_words(self, text: str | None, sign: int) -> None:
-        for w in set(re.findall(r"\w+", (text or "").casefold())):
+        for w in set(_terms(text or "")):  # query_text only looks up non-stopwords
             n = self._doc_freq.get(w, 0) + sign
             if n > 0:
                 self._doc_freq[w] = n
@@ -396,9 +396,10 @@ class RagIndex:
                 self._sent_cache[s] = v
         return np.stack([self._sent_cache[s] for s in sentences])
 
-    def word_vectors(self, texts: Sequence[str]) -> list[np.ndarray] | None:
+    def word_vectors(self, texts: Sequence[str], cache: bool = True) -> list[np.ndarray] | None:
         """Contextual MiniLM vectors of every whitespace-separated word of each text (the
-        mean of its word pieces, normalised), cached per text like `sentence_vectors`.
+        mean of its word pieces, normalised), cached per text like `sentence_vectors` unless
+        `cache` is off (questions: they rarely recur, and a long-lived app would only grow).
         None when the embedder does not expose its transformer (a stand-in in tests)."""
         import torch
 
@@ -406,7 +407,8 @@ class RagIndex:
             tok, model = self.embedder.tokenizer, self.embedder[0].auto_model
         except (AttributeError, IndexError, KeyError, TypeError):
             return None
-        missing = [t for t in dict.fromkeys(texts) if t not in self._word_cache and t.split()]
+        store = self._word_cache if cache else {}
+        missing = [t for t in dict.fromkeys(texts) if t not in store and t.split()]
         if missing:
             words = [[w.strip(_WORD_EDGE) or w for w in t.split()] for t in missing]
             enc = tok(
@@ -428,9 +430,9 @@ class RagIndex:
                         count[w] += 1
                 vecs /= np.maximum(count, 1)[:, None]  # words cut by truncation stay zero
                 vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
-                self._word_cache[text] = vecs
+                store[text] = vecs
         empty = np.zeros((0, self.dim), dtype=np.float32)
-        return [self._word_cache.get(t, empty) for t in texts]
+        return [store.get(t, empty) for t in texts]
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -645,12 +647,12 @@ class RagReader:
         ps = passages[0]
         sents = [(p.doc_id, sent) for p in ps for sent in reading_units(p.text)]
         cos = self.index.sentence_vectors([t for _, t in sents]) @ qvecs[0] if sents else []
-        words = self.index.word_vectors([question] + [t for _, t in sents]) if sents else None
-        align = (
-            Alignment.build(question, words[0], words[1:], self.index.lexical.idf)
-            if words
-            else None
-        )
+        align = None
+        if sents:
+            words = self.index.word_vectors([t for _, t in sents])
+            qwords = self.index.word_vectors([question], cache=False)
+            if words is not None and qwords is not None:
+                align = Alignment.build(question, qwords[0], words, self.index.lexical.idf)
         cands = candidates(question, sents, cos, alignment=align)
         t1 = time.perf_counter()
         prompt = render(self.tokenizer, msgs[0])

@@ -62,6 +62,8 @@ def test_candidates_are_spans_that_do_not_echo_or_cross_clauses():
     assert not any("business" in t and len(t.split()) > 1 for t in texts)
     texts = _texts("How many trailers?", "Vans over 4.5 metres high must be booked on MV Petrel.")
     assert not any(" must " in f" {t} " or " be " in f" {t} " for t in texts)
+    # only lower-case auxiliaries stop a span: the month in "1 May" is not the verb "may"
+    assert "1 May" in _texts("When does the lido open?", "The lido opens on 1 May each year.")
 
 
 def _best(question, sentences, cosines=None):
