@@ -90,6 +90,55 @@ def test_sentence_similarity_decides_between_documents():
     assert _best("When does trading begin?", sents, [0.8, 0.2]).doc_id == "a"
 
 
+@pytest.mark.parametrize(
+    ("question", "focus"),
+    [
+        ("In which meeting room does the course start?", {"meeti", "room"}),
+        ("Which yard built the flagship?", {"yard", "built"}),
+        ("What is the name of the occupational health service used?", {"occup", "healt", "servi"}),
+        ("What is the onboarding course every employee takes called?", {"onboa", "cours"}),
+        ("How many passengers is the ferry certified to carry?", {"passe"}),
+        ("When does the lido open?", set()),
+    ],
+)
+def test_question_focus_is_the_phrase_the_question_asks_about(question, focus):
+    from prototype.extract import question_focus
+
+    assert question_focus(question) == focus
+
+
+def _features(question, sentence, text):
+    (c,) = [c for c in candidates(question, [("d", sentence)]) if c.text == text]
+    return dict(zip(Weights.FEATURES, c.features, strict=True))
+
+
+def test_focus_prep_unit_and_boundary_features():
+    # the answer sits in the focus noun's own phrase; a name after "room in" does not
+    s = "The course starts in the Skjær meeting room in Lanternhuset."
+    q = "In which meeting room does the course start?"
+    assert _features(q, s, "Skjær")["focus"] == 1.0
+    assert _features(q, s, "Skjær")["boundary"] == 1.0  # a name ends where capitals end
+    assert _features(q, s, "Lanternhuset")["focus"] == 0.0
+    # a focus noun closing the span is the name's head, not an echo
+    f = _features("Which yard built the flagship?", "She was built at Vindøy Yard.", "Vindøy Yard")
+    assert (f["focus"], f["echo"]) == (1.0, 0.0)
+    # "how many X": X is the number's unit, inside the span, never just next to it
+    q, s = "How many passengers can she carry?", "She carries 720 passengers and 160 cars."
+    assert _features(q, s, "720 passengers")["focus"] == 1.0
+    assert _features(q, s, "720")["focus"] == 0.0
+    # a unit of several question words after a number is not an echo
+    q, s = (
+        "For how many calendar days may staff self-certify?",
+        "Self-certify up to 4 calendar days.",
+    )
+    assert _features(q, s, "4 calendar days")["echo"] == 0.0
+    # place questions: a span after a place preposition; a clock time is never a place
+    q, s = "Where does the ferry call?", "The ferry leaves Skarvik at 08:15 and calls at Lyngøy."
+    assert _features(q, s, "Lyngøy")["prep"] == 1.0
+    assert _features(q, s, "Skarvik")["prep"] == 0.0
+    assert _features(q, s, "08:15")["type"] == 0.0
+
+
 def test_alignment_rewards_a_span_next_to_the_matched_words():
     import numpy as np
 
