@@ -454,6 +454,14 @@ class Passage:
     doc_id: str
     text: str
     score: float
+    # The reading units joined in `text`, each with the title and section heading it sits
+    # under (empty when built elsewhere): "The crossing takes 55 minutes." alone names no
+    # route; under "Skarvik–Holmøya route - Crossing and departures" it does.
+    units: tuple[tuple[str, str], ...] = ()
+
+    def headed_units(self) -> list[str]:
+        """Each unit prefixed with its heading, as chunks are embedded (Chunk.embed_text)."""
+        return [f"{head}: {u}" if head else u for u, head in self.units]
 
 
 def select_passages(
@@ -503,10 +511,12 @@ def select_passages(
     out: list[Passage] = []
     for i in top:
         chunk, _, sent, _ = cands[i]
+        unit = (sent, " - ".join(h for h in (chunk.title, chunk.heading) if h))
         if out and out[-1].doc_id == chunk.doc_id:
-            out[-1] = Passage(chunk.doc_id, f"{out[-1].text} {sent}", out[-1].score)
+            last = out[-1]
+            out[-1] = Passage(chunk.doc_id, f"{last.text} {sent}", last.score, (*last.units, unit))
         else:
-            out.append(Passage(chunk.doc_id, sent, float(scores[i])))
+            out.append(Passage(chunk.doc_id, sent, float(scores[i]), (unit,)))
     return out
 
 
@@ -645,8 +655,13 @@ class RagReader:
         t0 = time.perf_counter()
         msgs, passages, retrieved, qvecs = self._prepare([question])
         ps = passages[0]
-        sents = [(p.doc_id, sent) for p in ps for sent in reading_units(p.text)]
-        cos = self.index.sentence_vectors([t for _, t in sents]) @ qvecs[0] if sents else []
+        sents = [(p.doc_id, unit) for p in ps for unit, _ in p.units]
+        # Each sentence is compared with the question under its heading, as chunks are
+        # embedded. Measured on cached candidate features (originals / paraphrases /
+        # changed facts): aurora .967 / .820 / .929 either way; kestrel, held out, .923 /
+        # .885 / 1.0 bare -> .962 / .904 / 1.0 headed.
+        headed = [h for p in ps for h in p.headed_units()]
+        cos = self.index.sentence_vectors(headed) @ qvecs[0] if sents else []
         align = None
         if sents:
             words = self.index.word_vectors([t for _, t in sents])

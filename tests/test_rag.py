@@ -110,6 +110,18 @@ def test_update_reembeds_only_changed_docs():
     assert top.chunk.doc_id == "beta" and "Jon Brae" in top.chunk.text
 
 
+def test_passages_keep_each_sentence_with_its_heading():
+    from prototype.rag import select_passages
+
+    index = RagIndex.build(DOCS, FakeEmbedder())
+    q = "Who is the beta lead?"
+    qvec = index.embed_questions([q])[0]
+    (p,) = select_passages(index, q, qvec, index.retrieve(q, qvec, 3), n=2)
+    assert p.doc_id == "beta" and p.text == " ".join(u for u, _ in p.units)
+    assert ("The beta lead is Mira Tosk.", "Beta - Staff") in p.units
+    assert "Beta - Staff: The beta lead is Mira Tosk." in p.headed_units()
+
+
 def test_hnsw_above_threshold_and_update_without_reembedding():
     emb = FakeEmbedder()
     index = RagIndex.build(DOCS, emb, hnsw_threshold=2)
