@@ -93,9 +93,10 @@ def answer_type(question: str) -> str:
     return "other"
 
 
-# Finer answer types inside the coarse ones (Li & Roth's NUM:period, NUM:time, LOC): they tell
-# "how long" (a duration, never a clock time) from "what time" (a clock time), and "where"
-# (a named place, never a number) from other questions.
+# Finer answer types inside the coarse ones (Li & Roth's NUM:period, NUM:time, NUM:date, LOC):
+# they tell "how long" (a duration, never a clock time) from "what time" (a clock time) and
+# "which day" (a date or weekday, never a clock time), and "where" (a named place, never a
+# number) from other questions.
 _SUBTYPE_PATTERNS = (
     ("clock", r"\bwhat time\b|\b(what|which) hour\b"),
     ("date", r"\b(what|which) (date|day|weekday|month|year)\b"),
@@ -150,7 +151,7 @@ def question_focus(question: str) -> frozenset[str]:
 
 
 def answer_subtype(question: str) -> str | None:
-    """'clock', 'duration' or 'place' when the wording asks for one, else None."""
+    """'clock', 'date', 'duration' or 'place' when the wording asks for one, else None."""
     q = question.casefold()
     for kind, pat in _SUBTYPE_PATTERNS:
         if re.search(pat, q):
@@ -239,8 +240,9 @@ class Weights:
     a number that are not echoes, and a name ending where its capitals end moved aurora
     (every span start scored, LM features cached) from .918 / .762 / .857 (originals /
     paraphrases / changed facts) to .967 / .820 / .929 with `type` at 3 (.951 / .820 / .929
-    at 2); kestrel, held out, from .923 / .827 / .857 to .923 / .885 / 1.0. A word-pair
-    feature ("from Skarvik" is not "to Skarvik") changed nothing on either and was dropped.
+    at 2); kestrel (checked, not tuned on; README) from .923 / .827 / .857 to .923 / .885 /
+    1.0. A word-pair feature ("from Skarvik" is not "to Skarvik") changed nothing on either
+    and was dropped.
     Comparing each sentence with the question under its section heading (`cos` 4 on that
     cosine, `top` from it) kept aurora at .967 / .820 / .929 and moved kestrel to .962 /
     .904 / 1.0; the cosine of the span's clause alone lost on both (aurora .820 -> .80).
