@@ -35,6 +35,8 @@ def test_answer_type_from_wording(question, kind):
         ("How long is the journey to Vardnes?", "duration", "2 hours 20 minutes", "08:15"),
         ("What time does the first ferry leave?", "clock", "05:40", "2016"),
         ("Where does the ferry call on the way?", "place", "Lyngøy", "14:30"),
+        ("On which day is the recycling centre closed?", "date", "Wednesday", "08:00 to 17:30"),
+        ("In which year was the ship built?", "date", "2016", "720 passengers"),
     ],
 )
 def test_answer_subtype_tells_durations_clock_times_and_places_apart(question, sub, right, wrong):
