@@ -660,9 +660,7 @@ class RagReader:
         ps = passages[0]
         sents = [(p.doc_id, unit) for p in ps for unit, _ in p.units]
         # Each sentence is compared with the question under its heading, as chunks are
-        # embedded. Measured on cached candidate features (originals / paraphrases /
-        # changed facts): aurora .967 / .820 / .929 either way; kestrel, held out, .923 /
-        # .885 / 1.0 bare -> .962 / .904 / 1.0 headed.
+        # embedded (measured in extract.Weights).
         headed = [h for p in ps for h in p.headed_units()]
         cos = self.index.sentence_vectors(headed) @ qvecs[0] if sents else []
         align = None

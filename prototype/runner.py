@@ -89,6 +89,11 @@ def run_all(
     return [run_strategy(s, corpus, device, progress, cancel, retrain, augment) for s in strategies]
 
 
+# A live question longer than this is a pasted document, not a question: it would crowd the
+# retrieved passages out of a 135M model's prompt (MiniLM reads only its first 256 pieces).
+MAX_QUESTION_CHARS = 1_000
+
+
 def answer_live(strategy: str, corpus, question: str, device: str | None = None):
     """Answer one live question (`ftrag ask`) -> evaluate.Answer (raw text, retrieved ids).
 
@@ -99,6 +104,13 @@ def answer_live(strategy: str, corpus, question: str, device: str | None = None)
 
     if strategy not in ("base", "rag", "rag+constrained"):
         raise ConfigError(f"ask: strategy must be base, rag or rag+constrained, got {strategy!r}")
+    question = question.strip()
+    if not question:
+        raise ConfigError("ask: question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ConfigError(
+            f"ask: question is {len(question):,} characters; at most {MAX_QUESTION_CHARS:,}"
+        )
     endpoint = endpoint_from_env()
     if endpoint is not None:
         return _answer_via_endpoint(endpoint, strategy, corpus, question, pick_device(device))

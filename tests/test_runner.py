@@ -125,6 +125,14 @@ def test_unknown_strategy_is_a_config_error():
         run_strategy("telepathy", load_corpus(TINY), device="cpu")
 
 
+@pytest.mark.parametrize(("question", "msg"), [("  ", "empty"), ("why " * 400, "at most 1,000")])
+def test_live_question_empty_or_huge_is_a_config_error(question, msg):
+    from prototype.runner import answer_live
+
+    with pytest.raises(ConfigError, match=msg):  # rejected before any model loads
+        answer_live("rag+constrained", load_corpus(TINY), question, "cpu")
+
+
 @pytest.mark.parametrize(
     ("strategy", "module", "func"),
     [
