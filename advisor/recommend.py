@@ -21,13 +21,20 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from advisor.profile import Profile
 from advisor.rules import RuleBook, fired_rules, load_rules, rule_scores, rules_pick
 from advisor.scorer import CLASSES, LinearModel, default_model, featurize
+from core.profile import Profile
+from core.recommendation import (
+    Contribution,
+    Disagreement,
+    LearnedEvidence,
+    Recommendation,
+    SimilarCase,
+)
+from core.registry import STRATEGIES
 
 BLEND_WEIGHT = 0.2
 RULE_TEMPERATURE = 0.5
@@ -38,7 +45,9 @@ MODEL_PATH = Path(
     )
 )
 
-LABELS = {"fine_tuning": "fine-tuning", "rag": "RAG", "hybrid": "a hybrid (fine-tuning + RAG)"}
+
+def phrase(strategy: str) -> str:
+    return STRATEGIES.get(strategy).phrase
 
 
 def blend_scores(
@@ -55,63 +64,44 @@ def blend_scores(
     return {c: v / total for c, v in e.items()}
 
 
-@dataclass(frozen=True)
-class Recommendation:
-    strategy: str
-    confidence: float
-    scores: dict[str, float]  # blended probabilities
-    rules: list[dict[str, Any]]  # fired rules: id, sentence, effect, principle, citation
-    learned: dict[str, Any]  # probabilities, pick, top contributions, model facts
-    rule_scores: dict[str, float]
-    rules_pick: str
-    disagreement: dict[str, str] | None
-    similar_cases: list[dict[str, Any]]
-    blend: dict[str, Any]
-    profile_name: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def to_markdown(self) -> str:
-        lines = [
-            f"# Recommendation for {self.profile_name}",
-            "",
-            f"**{LABELS[self.strategy]}** (confidence {self.confidence:.0%})",
-            "",
-            "| strategy | blended | rule points | learned |",
-            "|---|---|---|---|",
-        ]
-        for c in CLASSES:
-            lines.append(
-                f"| {c} | {self.scores[c]:.2f} | {self.rule_scores[c]:+.2f} | "
-                f"{self.learned['probabilities'][c]:.2f} |"
-            )
-        if self.disagreement:
-            lines += [
-                "",
-                f"> **Rules and learned scorer disagree.** {self.disagreement['sentence']}",
-            ]
-        lines += ["", "## Why: rules that fired", ""]
-        for r in self.rules:
-            eff = ", ".join(f"{k} {v:+g}" for k, v in r["effect"].items() if v)
-            lines.append(f"- {r['sentence']} *({eff}; {r['citation']})*")
-        if not self.rules:
-            lines.append("- No rule fired; the learned scorer decides alone.")
-        lines += ["", f"## Why: what the learned scorer saw (toward {self.strategy})", ""]
-        for c in self.learned["top_contributions"]:
-            lines.append(f"- `{c['feature']}` = {c['value']:g}: {c['contribution']:+.2f}")
-        lines += ["", "## Closest labelled cases", ""]
-        for s in self.similar_cases:
-            lines.append(f"- {s['id']} -> {s['strategy']}: {s['justification']} ({s['citation']})")
-        b = self.blend
-        lines += [
-            "",
-            f"*Blend: softmax({b['weight']:g} x rule points / {b['temperature']:g} + "
-            f"{1 - b['weight']:g} x log learned probability); scorer trained on "
-            f"{self.learned['model'].get('n_cases', '?')} cases and "
-            f"{self.learned['model'].get('n_feedback', 0)} feedback rows.*",
-        ]
-        return "\n".join(lines) + "\n"
+def to_markdown(rec: Recommendation) -> str:
+    """`ftrag recommend --format md`: the recommendation and both kinds of evidence."""
+    lines = [
+        f"# Recommendation for {rec.profile_name}",
+        "",
+        f"**{STRATEGIES.get(rec.strategy).phrase}** (confidence {rec.confidence:.0%})",
+        "",
+        "| strategy | blended | rule points | learned |",
+        "|---|---|---|---|",
+    ]
+    for c in rec.scores:
+        lines.append(
+            f"| {c} | {rec.scores[c]:.2f} | {rec.rule_scores.get(c, 0.0):+.2f} | "
+            f"{rec.learned.probabilities.get(c, 0.0):.2f} |"
+        )
+    if rec.disagreement:
+        lines += ["", f"> **Rules and learned scorer disagree.** {rec.disagreement.sentence}"]
+    lines += ["", "## Why: rules that fired", ""]
+    for r in rec.rules:
+        eff = ", ".join(f"{k} {v:+g}" for k, v in r.effect.items() if v)
+        lines.append(f"- {r.sentence} *({eff}; {r.citation})*")
+    if not rec.rules:
+        lines.append("- No rule fired; the learned scorer decides alone.")
+    lines += ["", f"## Why: what the learned scorer saw (toward {rec.strategy})", ""]
+    for c in rec.learned.top_contributions:
+        lines.append(f"- `{c.feature}` = {c.value:g}: {c.contribution:+.2f}")
+    lines += ["", "## Closest labelled cases", ""]
+    for sc in rec.similar_cases:
+        lines.append(f"- {sc.id} -> {sc.strategy}: {sc.justification} ({sc.citation})")
+    b = rec.blend
+    lines += [
+        "",
+        f"*Blend: softmax({b['weight']:g} x rule points / {b['temperature']:g} + "
+        f"{1 - b['weight']:g} x log learned probability); scorer trained on "
+        f"{rec.learned.model.get('n_cases', '?')} cases and "
+        f"{rec.learned.model.get('n_feedback', 0)} feedback rows.*",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def recommend(
@@ -146,41 +136,41 @@ def recommend(
     top = sorted(contrib.items(), key=lambda kv: -abs(kv[1]))[:top_k]
     disagreement = None
     if r_pick != learned_pick:
-        disagreement = {
-            "rules_pick": r_pick,
-            "learned_pick": learned_pick,
-            "sentence": (
-                f"The rules favour {LABELS[r_pick]}, but labelled cases like this one point to "
-                f"{LABELS[learned_pick]}; the blend picks {LABELS[strategy]}. Check the fired "
+        disagreement = Disagreement(
+            rules_pick=r_pick,
+            learned_pick=learned_pick,
+            sentence=(
+                f"The rules favour {phrase(r_pick)}, but labelled cases like this one point to "
+                f"{phrase(learned_pick)}; the blend picks {phrase(strategy)}. Check the fired "
                 "rules against the closest cases below before committing."
             ),
-        }
+        )
     return Recommendation(
         strategy=strategy,
         confidence=round(scores[strategy], 4),
         scores={c: round(v, 4) for c, v in scores.items()},
-        rules=[f.to_dict() for f in fired],
-        learned={
-            "probabilities": {c: round(v, 4) for c, v in p_learned.items()},
-            "pick": learned_pick,
-            "top_contributions": [
-                {
-                    "feature": f,
-                    "value": round(raw[f], 4),
-                    "contribution": round(v, 4),
-                    "direction": "toward" if v > 0 else "against",
-                }
+        rules=fired,
+        learned=LearnedEvidence(
+            probabilities={c: round(v, 4) for c, v in p_learned.items()},
+            pick=learned_pick,
+            top_contributions=[
+                Contribution(
+                    feature=f,
+                    value=round(raw[f], 4),
+                    contribution=round(v, 4),
+                    direction="toward" if v > 0 else "against",
+                )
                 for f, v in top
             ],
-            "contributions": {
-                c: {f: round(v, 4) for f, v in d.items()} for c, d in model.contributions(x).items()
+            contributions={
+                c: {f: round(v, 4) for f, v in d.items()} for c, d in contributions.items()
             },
-            "model": {k: v for k, v in model.meta.items() if k != "cases_sha256"},
-        },
+            model={k: v for k, v in model.meta.items() if k != "cases_sha256"},
+        ),
         rule_scores=r_scores,
         rules_pick=r_pick,
         disagreement=disagreement,
-        similar_cases=model.nearest_cases(x, 3),
+        similar_cases=[SimilarCase.from_dict(c) for c in model.nearest_cases(x, 3)],
         blend={"weight": weight, "temperature": temperature, "method": "log-linear pooling"},
         profile_name=profile.name,
     )

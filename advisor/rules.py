@@ -24,13 +24,15 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from advisor.errors import ConfigError
-from advisor.profile import LEVEL_ORDER, UPDATE_ORDER, Profile, Strategy
+from core.errors import ConfigError
+from core.profile import LEVEL_ORDER, UPDATE_ORDER, Profile
+from core.recommendation import FiredRule
+from core.registry import STRATEGIES as STRATEGY_REGISTRY
 
 # libyaml's C loader when present: same safe subset, ~10x faster than the pure-Python one.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 RULES_PATH = Path(__file__).resolve().parent.parent / "data" / "rules.yaml"
-STRATEGIES = [s.value for s in Strategy]
+STRATEGIES = list(STRATEGY_REGISTRY.values())
 
 # Which enum fields are ordered, and their order (low -> high). Others compare by equality only.
 ORDINALS: dict[str, list[str]] = {
@@ -221,20 +223,6 @@ class RuleBook(BaseModel):
                 raise ValueError(f"rule `{r.id}`: duplicate id")
             seen.add(r.id)
         return rules
-
-
-@dataclass(frozen=True)
-class FiredRule:
-    id: str
-    sentence: str
-    effect: dict[str, float]
-    principle: str
-    citation: str
-    condition: str
-    url: str | None = None
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 def _error_lines(err: ValidationError, raw: dict, source: str) -> list[str]:

@@ -30,25 +30,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from advisor.errors import ConfigError
-from advisor.profile import (
+from advisor.rules import SAFE_LOADER
+from core.errors import ConfigError
+from core.profile import (
     LEVEL_ORDER,
     UPDATE_ORDER,
     Deployment,
     Profile,
-    Strategy,
     Task,
     format_validation_error,
 )
-from advisor.rules import SAFE_LOADER
+from core.registry import STRATEGIES
 
 if TYPE_CHECKING:
     import numpy as np
 
 CASES_DIR = Path(__file__).resolve().parent.parent / "data" / "cases"
-CLASSES = tuple(s.value for s in Strategy)  # fine_tuning, rag, hybrid
+CLASSES = STRATEGIES.values()  # fine_tuning, rag, hybrid: the classes the case library labels
 TRACE_ORDER = ["none", "preferred", "required"]
 
 # Synthetic cases are illustrations, not observations: they count half in training and never
@@ -445,9 +445,16 @@ class Case(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]*$", max_length=80)
     profile: Profile
-    strategy: Strategy
+    strategy: str
     justification: str = Field(min_length=10, max_length=400)
     source: Source
+
+    @field_validator("strategy")
+    @classmethod
+    def _known_strategy(cls, v: str) -> str:
+        if v not in STRATEGIES:
+            raise ValueError(f"must be one of {', '.join(STRATEGIES.values())}, got {v!r}")
+        return v
 
     @property
     def synthetic(self) -> bool:

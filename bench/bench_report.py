@@ -30,7 +30,7 @@ def _timed(fn):
 
 
 def main() -> None:
-    from advisor.decision import build_decision
+    from pipeline.decide import build_decision
     from report import render_html, render_json, render_markdown
     from report.charts import build_charts
     from report.formats import render_pdf_with_note

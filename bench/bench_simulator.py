@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from advisor.profile import Profile
+from core.profile import Profile
 from simulator.assumptions import STRATEGIES, derive_assumptions
 from simulator.model import evaluate, full
 from simulator.prices import load_price_book

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from platformdirs import user_cache_dir
 
-from advisor.errors import ConfigError, ModelUnavailableError
+from core.errors import ConfigError, ModelUnavailableError
 
 # transformers 5.2x renamed the `past_key_values` argument to `cache` but still accepts it;
 # the range we support (>=5.0) needs the old name, so its rename notice is only noise here.

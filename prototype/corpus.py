@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from advisor.errors import CorpusError
+from core.errors import CorpusError
 
 MAX_DOC_BYTES = 1_000_000  # per document: a long handbook chapter is ~50 kB
 MAX_DOCS = 2_000  # per corpus (docs/ plus update/docs/ each)

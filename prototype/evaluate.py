@@ -26,8 +26,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from advisor.errors import JobCancelled
-from prototype.results import PrototypeResult, peak_rss_mb
+from core.errors import JobCancelled
+from core.prototype_result import PrototypeResult, peak_rss_mb
 
 KINDS = ("original", "paraphrase", "updated")
 DEFAULT_BATCH = 8

@@ -35,11 +35,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from advisor.errors import JobCancelled
+from core.errors import JobCancelled
 from prototype.generate import SYSTEM_PROMPT, Messages, closed_book_messages, generate, render
 
 if TYPE_CHECKING:
-    from prototype.results import PrototypeResult
+    from core.prototype_result import PrototypeResult
 
 Progress = Callable[[str, int, int, dict], None]
 ADAPTER_FORMAT_VERSION = 1
@@ -576,7 +576,7 @@ def run_fine_tuning(
     model, tok = load_generator(dev)
     examples = closed_book_examples(corpus, s.augment, s.n_rewrites)
     if not examples:
-        from advisor.errors import CorpusError
+        from core.errors import CorpusError
 
         raise CorpusError(f"fine_tuning: corpus `{corpus.name}` has no qa.jsonl to train on")
     pm, st, path = train_or_load(

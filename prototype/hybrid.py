@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 from prototype.fine_tune import LoraSettings, Progress, TrainExample, answer_json, train_or_load
 
 if TYPE_CHECKING:
-    from prototype.results import PrototypeResult
+    from core.prototype_result import PrototypeResult
 
 # Passages shown to the reader: the best sentences of the top chunks (rag.select_passages);
 # three rather than RAG's two, because the adapter learnt to pick the right one among
@@ -224,7 +224,7 @@ def run_hybrid(
 ) -> PrototypeResult:
     """Index the corpus, train (or reuse) a RAFT adapter, evaluate with retrieval; after the
     update re-index only the changed documents and answer with the same adapter."""
-    from advisor.errors import CorpusError
+    from core.errors import CorpusError
     from prototype.backbone import GENERATOR_NAME, load_embedder, load_generator, pick_device
     from prototype.evaluate import evaluate_strategy
     from prototype.rag import RagIndex

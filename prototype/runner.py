@@ -10,9 +10,9 @@ from __future__ import annotations
 import threading
 from functools import lru_cache
 
-from advisor.errors import ConfigError
+from core.errors import ConfigError
+from core.prototype_result import PrototypeResult
 from prototype.evaluate import Progress
-from prototype.results import PrototypeResult
 
 STRATEGIES = ("base", "rag", "rag+constrained", "fine_tuning", "hybrid")
 # `ftrag prototype --strategy all`: the architecture's rows plus the constrained variant,

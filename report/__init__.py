@@ -1,6 +1,6 @@
 """Render a Decision as Markdown, HTML (offline, interactive), PDF or JSON.
 
-from advisor.decision import build_decision
+from pipeline.decide import build_decision
 from report import write_report
 write_report(build_decision(profile), "html", "decision.html")
 """

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from advisor.decision import Decision
+from core.decision import Decision
 
 # Print geometry: A4 text width at 96 dpi is ~700 px; render wider and let the PDF scale down,
 # so labels stay sharp and legible.
@@ -64,7 +64,7 @@ def _prototype_figure(proto: dict):
         ("source_accuracy", "Source"),
     )
     try:
-        from simulator.figures import PALETTE
+        from report.figures import PALETTE
     except Exception:  # noqa: BLE001 - the chart must not fail because a palette moved
         PALETTE = {}
     palette = {"base": "#999999", **PALETTE}
@@ -100,7 +100,7 @@ def build_charts(decision: Decision) -> list[Chart]:
     charts: list[Chart] = []
     sim = decision.simulation
     if sim:
-        from simulator import figures as F
+        from report import figures as F
 
         view = _view(sim)
         months = view.months

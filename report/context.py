@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from advisor.decision import STRATEGY_VALUES, Decision
+from core.decision import STRATEGY_VALUES, Decision
 
 LABELS = {
     "fine_tuning": "Fine-tuning",

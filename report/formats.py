@@ -19,8 +19,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from advisor.decision import Decision
-from advisor.errors import ReportError
+from core.decision import Decision
+from core.errors import ReportError
 from report.context import Table, build_context
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Any
 
-from advisor.errors import ConfigError
-from advisor.profile import Profile
+from core.errors import ConfigError
+from core.profile import Profile
 from simulator.prices import PriceBook, SelfHostedModel, _coerce
 
 STRATEGIES = ("fine_tuning", "rag", "hybrid")

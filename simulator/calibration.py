@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from advisor.errors import ConfigError
+from core.errors import ConfigError
 from simulator.assumptions import Assumptions
 
 Fraction = Annotated[float, Field(ge=0, le=1)] | None

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from advisor.errors import ConfigError
+from core.errors import ConfigError
 
 PRICES_DIR = Path(__file__).resolve().parent.parent / "data" / "prices"
 FILES = ("models", "gpus", "embeddings", "vector_stores", "defaults")

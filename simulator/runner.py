@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from advisor.errors import ConfigError
+from core.errors import ConfigError
 from simulator.assumptions import derive_assumptions
 from simulator.calibration import apply_calibration, load_calibration, parse_calibration
 from simulator.prices import load_price_book

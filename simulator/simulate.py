@@ -72,7 +72,7 @@ class SimulationResult:
 
 
 def _check(months: int, draws: int) -> None:
-    from advisor.errors import ConfigError
+    from core.errors import ConfigError
 
     if not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
         raise ConfigError(f"months: must be a whole number from 1 to {MAX_MONTHS}, got {months!r}")

@@ -12,7 +12,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
-FTRAG = [sys.executable, "-m", "advisor.cli"]
+FTRAG = [sys.executable, "-m", "pipeline.cli"]
 
 VALID_PROFILE = {
     "name": "Policy chatbot",
@@ -40,6 +40,6 @@ def tmp_store(tmp_path, monkeypatch):
     """A fresh SQLite store per test, also picked up by code that reads FTRAG_DB."""
     db = tmp_path / "ftrag.sqlite"
     monkeypatch.setenv("FTRAG_DB", str(db))
-    from advisor.store import Store
+    from pipeline.store import Store
 
     return Store(db)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from advisor.profile import Profile, load_profile
-from advisor.recommend import blend_scores, recommend
+from advisor.recommend import blend_scores, recommend, to_markdown
 from advisor.scorer import CLASSES, FEATURE_NAMES, LinearModel
+from core.profile import Profile, load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ROOT / "data" / "profiles"
@@ -48,7 +48,7 @@ def run_cli(*args, tmp_path, check=False):
         "FTRAG_DB": str(tmp_path / "db"),
     }
     return subprocess.run(
-        [sys.executable, "-m", "advisor.cli", *args],
+        [sys.executable, "-m", "pipeline.cli", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -74,9 +74,9 @@ def run_cli(*args, tmp_path, check=False):
 def test_example_profiles_get_sensible_explained_recommendations(file, expected, must_fire):
     r = recommend(load_profile(PROFILES / file))
     assert r.strategy == expected
-    assert must_fire in {f["id"] for f in r.rules}
-    assert r.learned["top_contributions"] and r.similar_cases
-    assert all(f["citation"] and f["sentence"] for f in r.rules)
+    assert must_fire in {f.id for f in r.rules}
+    assert r.learned.top_contributions and r.similar_cases
+    assert all(f.citation and f.sentence for f in r.rules)
 
 
 # --- the blend ------------------------------------------------------------------------------
@@ -107,8 +107,8 @@ def _fixed_model(favour: str) -> LinearModel:
 
 def test_disagreement_is_flagged_with_a_sentence():
     r = recommend(BASE, model=_fixed_model("fine_tuning"))
-    assert r.rules_pick == "rag" and r.learned["pick"] == "fine_tuning"
-    assert r.disagreement and "fine-tuning" in r.disagreement["sentence"]
+    assert r.rules_pick == "rag" and r.learned.pick == "fine_tuning"
+    assert r.disagreement and "fine-tuning" in r.disagreement.sentence
     agree = recommend(BASE, model=_fixed_model("rag"))
     assert agree.disagreement is None and agree.strategy == "rag"
 
@@ -133,11 +133,11 @@ def test_json_contract_and_explanation():
     assert all(c["feature"] in FEATURE_NAMES for c in top)
     # per-profile: a different profile gets different contributions
     other = recommend({**BASE, "task": "classification", "structured_output": True})
-    assert other.learned["contributions"] != d["learned"]["contributions"]
+    assert other.learned.contributions != d["learned"]["contributions"]
 
 
 def test_markdown_reads_as_an_explanation():
-    md = recommend(BASE).to_markdown()
+    md = to_markdown(recommend(BASE))
     assert md.startswith("# Recommendation for p")
     assert "rules that fired" in md and "learned scorer" in md and "Closest labelled" in md
 
@@ -194,7 +194,7 @@ def test_cli_recommend_imports_nothing_heavy_and_is_quick(tmp_path):
     run_cli("recommend", profile, tmp_path=tmp_path, check=True)  # first run fills the cache
     code = (
         "import sys, io, contextlib\n"
-        "from advisor.cli import main\n"
+        "from pipeline.cli import main\n"
         f"sys.argv = ['ftrag', 'recommend', {profile!r}]\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    try:\n        main()\n    except SystemExit:\n        pass\n"
@@ -213,7 +213,7 @@ def test_cli_recommend_imports_nothing_heavy_and_is_quick(tmp_path):
 
 
 def test_cli_feedback_records_into_the_store(tmp_path):
-    from advisor.store import Store
+    from pipeline.store import Store
 
     db = tmp_path / "fb.sqlite"
     args = [

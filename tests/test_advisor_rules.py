@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from advisor.errors import ConfigError
-from advisor.profile import Profile
 from advisor.rules import (
     RULES_PATH,
     fired_rules,
@@ -16,6 +14,8 @@ from advisor.rules import (
     rule_scores,
     rules_pick,
 )
+from core.errors import ConfigError
+from core.profile import Profile
 
 BASE = dict(
     name="base",

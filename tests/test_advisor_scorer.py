@@ -14,8 +14,6 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 
-from advisor.errors import ConfigError
-from advisor.profile import Profile
 from advisor.scorer import (
     CLASSES,
     FEATURE_NAMES,
@@ -33,6 +31,8 @@ from advisor.scorer import (
     train_model,
     training_set,
 )
+from core.errors import ConfigError
+from core.profile import Profile
 
 BASE = dict(
     name="p",

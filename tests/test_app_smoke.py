@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.profile import Profile
+from core.profile import Profile
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -51,7 +51,7 @@ def _submit(at: AppTest) -> AppTest:
 
 
 def test_profile_page_has_every_field_with_schema_help(app):
-    from advisor.profile import field_help
+    from core.profile import field_help
 
     for name in Profile.model_fields:
         w = app.get_by_key(f"w.profile.{name}")  # raises KeyError when a field has no widget
@@ -301,7 +301,7 @@ def _fake_run(steps=5, delay=0.01, fail=None):
     def run(strategy, progress, cancel):
         for i in range(steps):
             if cancel.is_set():
-                from advisor.errors import JobCancelled
+                from core.errors import JobCancelled
 
                 raise JobCancelled("cancelled")
             progress(f"{strategy}: train", i + 1, steps, {"loss": 1.0 / (i + 1)})
@@ -360,7 +360,7 @@ def test_jobs_from_two_sessions_never_run_at_once():
 
 
 def test_job_cancel_and_failure_end_in_the_record():
-    from advisor.errors import AdvisorError
+    from core.errors import AdvisorError
     from ui.jobs import JobRegistry
 
     reg = JobRegistry()
@@ -377,7 +377,7 @@ def test_job_cancel_and_failure_end_in_the_record():
 
 
 def test_history_reopens_a_decision_into_the_report(app, tmp_store):
-    from advisor.decision import build_decision
+    from pipeline.decide import build_decision
     from ui.state import DEFAULT_PROFILE
 
     d = build_decision({**DEFAULT_PROFILE, "name": "Decided"}, months=12, draws=0)

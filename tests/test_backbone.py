@@ -10,7 +10,7 @@ import time
 import pytest
 from conftest import FTRAG, ROOT
 
-from advisor.errors import ConfigError, ModelUnavailableError
+from core.errors import ConfigError, ModelUnavailableError
 from prototype import backbone
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.errors import CorpusError
+from core.errors import CorpusError
 from prototype import corpus as C
 from prototype.corpus import corpus_from_uploads, load_corpus
 from prototype.scoring import normalise

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.errors import JobCancelled
+from core.errors import JobCancelled
 from prototype.corpus import load_corpus
 from prototype.fine_tune import LoraSettings
 from prototype.hybrid import HybridSettings

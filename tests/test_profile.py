@@ -8,8 +8,8 @@ import pytest
 import yaml
 from conftest import VALID_PROFILE
 
-from advisor.errors import ProfileError
-from advisor.profile import (
+from core.errors import ProfileError
+from core.profile import (
     Profile,
     field_help,
     load_profile,

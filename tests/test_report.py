@@ -29,13 +29,8 @@ from html.parser import HTMLParser
 import pytest
 from conftest import FTRAG, ROOT
 
-from advisor.decision import (
-    Decision,
-    DecisionError,
-    build_decision,
-    load_decision,
-    load_prototype_run,
-)
+from core.decision import Decision, DecisionError, load_decision, load_prototype_run
+from pipeline.decide import build_decision
 from report import ReportError, render_html, render_markdown, write_atomic, write_report
 
 GOLDEN = ROOT / "tests" / "golden"
@@ -157,7 +152,7 @@ def test_overridden_values_are_marked():
         (lambda d: {**d, "simulation": {**d["simulation"], "rows": []}}, "simulation.rows"),
         (
             lambda d: {**d, "prototype": {"results": [{"metrics": {}}]}},
-            "prototype.results.0.strategy",
+            "core.prototype_result.0.strategy",
         ),
         (
             lambda d: {**d, "profile": {**d["profile"], "latency_budget_ms": -1}},

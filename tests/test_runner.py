@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from advisor.errors import ConfigError, JobCancelled
+from core.errors import ConfigError, JobCancelled
+from core.prototype_result import METRIC_KEYS
 from prototype.corpus import load_corpus
 from prototype.evaluate import Answer, corpus_questions, evaluate_strategy
-from prototype.results import METRIC_KEYS
 
 TINY = Path(__file__).parent / "fixtures" / "tiny_corpus"
 

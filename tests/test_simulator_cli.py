@@ -26,7 +26,7 @@ REQUIRED = {
 
 
 def ftrag(*args):
-    code = "from advisor.cli import main; main()"
+    code = "from pipeline.cli import main; main()"
     return subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
     )

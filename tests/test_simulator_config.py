@@ -10,7 +10,7 @@ import pytest
 import yaml
 from test_simulator_profiles import BOOK, make_profile
 
-from advisor.errors import ConfigError
+from core.errors import ConfigError
 from simulator import apply_calibration, derive_assumptions, load_price_book, simulate
 from simulator.calibration import load_calibration, parse_calibration
 from simulator.prices import PRICES_DIR

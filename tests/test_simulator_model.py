@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_simulator_profiles import BOOK, PROFILES, make_profile
 
-from advisor.profile import UPDATE_ORDER
+from core.profile import UPDATE_ORDER
 from simulator import derive_assumptions, simulate
 from simulator.assumptions import auto_retrain_interval
 from simulator.simulate import break_even

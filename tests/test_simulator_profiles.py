@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from advisor.profile import Profile
+from core.profile import Profile
 from simulator import derive_assumptions, load_price_book, simulate
 
 BASE = dict(

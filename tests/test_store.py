@@ -11,8 +11,8 @@ import time
 import pytest
 from conftest import ROOT, VALID_PROFILE
 
-from advisor.errors import StoreError
-from advisor.store import SCHEMA_VERSION, Store
+from core.errors import StoreError
+from pipeline.store import SCHEMA_VERSION, Store
 
 
 def test_round_trip_every_table(tmp_store):
@@ -65,7 +65,7 @@ def test_missing_row_names_it(tmp_store):
 
 WRITER = """
 import sys
-from advisor.store import Store
+from pipeline.store import Store
 s = Store(sys.argv[1])
 i = 0
 while True:

@@ -6,7 +6,7 @@ import re
 
 import streamlit as st
 
-from advisor.errors import AdvisorError
+from core.errors import AdvisorError
 
 LABELS = {
     "fine_tuning": "Fine-tuning",

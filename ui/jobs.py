@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.errors import AdvisorError, JobCancelled
+from core.errors import AdvisorError, JobCancelled
 
 # A run function: (strategy, progress, cancel) -> result dict. The UI binds corpus and device.
 RunFn = Callable[[str, Callable[[str, int, int, dict], None], threading.Event], dict]

@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from advisor.profile import Profile
+from core.profile import Profile
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES_DIR = ROOT / "data" / "profiles"
@@ -25,14 +25,14 @@ PROFILE_SUFFIXES = (".json", ".yaml", ".yml")
 # --- store -----------------------------------------------------------------------------------
 @st.cache_resource(show_spinner=False)
 def _store(path: str):
-    from advisor.store import Store
+    from pipeline.store import Store
 
     return Store(path)
 
 
 def store():
     """The Store at FTRAG_DB (read per call, so tests can point it at a tmp file)."""
-    from advisor.store import default_store_path
+    from pipeline.store import default_store_path
 
     return _store(str(default_store_path()))
 
@@ -83,7 +83,7 @@ def _simulate(
 ) -> dict:
     """The pure simulate call plus its figures. SimulationResult holds mapping proxies that do
     not pickle, so the cache keeps its JSON form and the (picklable) plotly figures."""
-    from simulator import figures
+    from report import figures
     from simulator.runner import run
 
     profile = Profile.model_validate_json(profile_json)
@@ -235,7 +235,7 @@ def ask(
 @st.cache_data(show_spinner="Building the decision...", max_entries=32)
 def _decision(profile_json: str, sim_json: str, prototype_json: str) -> dict:
     """build_decision with the Cost page's settings (and calibration, when toggled on)."""
-    from advisor.decision import build_decision
+    from pipeline.decide import build_decision
 
     sim = json.loads(sim_json)
     prototype = json.loads(prototype_json) or None
@@ -262,7 +262,7 @@ def decision_view(profile: Profile, sim_settings: dict, prototype: dict | None) 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _render(decision_json: str, fmt: str) -> bytes:
-    from advisor.decision import Decision
+    from core.decision import Decision
     from report import render
 
     return render(Decision.from_dict(json.loads(decision_json), "decision"), fmt)

@@ -14,8 +14,8 @@ from typing import Any
 import streamlit as st
 from pydantic import ValidationError
 
-from advisor.errors import ProfileError
-from advisor.profile import Profile, format_validation_error
+from core.errors import ProfileError
+from core.profile import Profile, format_validation_error
 
 # Session keys: the whole app state. Widget keys are local to their page (prefix "w.").
 PROFILE = "ftrag.profile"  # dict: the current, validated profile

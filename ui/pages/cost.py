@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from advisor.errors import AdvisorError
+from core.errors import AdvisorError
 from ui import services, state
 from ui.common import label, md, show_error
 

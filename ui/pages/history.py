@@ -8,8 +8,8 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from advisor.errors import AdvisorError, ProfileError
-from advisor.profile import profile_from_dict
+from core.errors import AdvisorError, ProfileError
+from core.profile import profile_from_dict
 from ui import services, state
 from ui.common import label, show_error
 

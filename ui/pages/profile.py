@@ -11,8 +11,8 @@ from enum import Enum
 import streamlit as st
 import yaml
 
-from advisor.errors import AdvisorError, ProfileError
-from advisor.profile import Profile, field_help, parse_profile_bytes, profile_from_dict
+from core.errors import AdvisorError, ProfileError
+from core.profile import Profile, field_help, parse_profile_bytes, profile_from_dict
 from ui import services, state
 from ui.common import md, show_error
 

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from advisor.errors import AdvisorError
+from core.errors import AdvisorError
 from ui import jobs, services, state
 from ui.common import code, label, md, pct, show_error
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from advisor.errors import AdvisorError
+from core.errors import AdvisorError
 from ui import services, state
 from ui.common import STRATEGIES, label, md, show_error
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from advisor.errors import AdvisorError
+from core.errors import AdvisorError
 from ui import services, state
 from ui.common import label, md, show_error
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import typer
 
-from advisor.errors import AdvisorError
-from advisor.profile import Strategy
+from core.errors import AdvisorError
+from core.registry import ROWS, STRATEGIES
 
 app = typer.Typer(
     help="ftrag: decide between fine-tuning, RAG or a hybrid, and prove it with numbers.",
@@ -66,7 +66,7 @@ def emit_json(obj) -> None:
 @app.command()
 def schema() -> None:
     """Print the profile JSON Schema (field names, allowed values, bounds, help)."""
-    from advisor.profile import profile_json_schema
+    from core.profile import profile_json_schema
 
     emit_json(profile_json_schema())
 
@@ -74,7 +74,7 @@ def schema() -> None:
 @app.command()
 def validate(profile: Path = typer.Argument(..., help="Profile file, JSON or YAML.")) -> None:
     """Check a profile file; print one line per bad field and exit 2 if it is invalid."""
-    from advisor.profile import load_profile
+    from core.profile import load_profile
 
     p = load_profile(profile)
     typer.echo(f"ok: {profile} is a valid profile ({p.name})")
@@ -107,13 +107,11 @@ def doctor(
 
 
 # -- prototype: run / ask (prototype/runner.py, rag.py, base.py) --
-class ProtoStrategy(str, Enum):
-    base = "base"
-    rag = "rag"
-    rag_constrained = "rag+constrained"
-    fine_tuning = "fine_tuning"
-    hybrid = "hybrid"
-    all = "all"
+def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
+    """Validate a registry-backed option (typer enums cannot follow a registry)."""
+    if value not in allowed:
+        fail([f"{option}: must be one of {', '.join(allowed)}, got {value!r}"])
+    return value
 
 
 class ProtoFormat(str, Enum):
@@ -133,7 +131,7 @@ def _fmt_metric(v) -> str:
 
 
 def _metrics_table(results: list[dict]) -> str:
-    from prototype.results import METRIC_KEYS
+    from core.prototype_result import METRIC_KEYS
 
     heads = ["strategy", *(k.replace("accuracy", "acc") for k in METRIC_KEYS)]
     rows = [
@@ -154,7 +152,9 @@ def _metrics_table(results: list[dict]) -> str:
 
 @app.command()
 def prototype(
-    strategy: ProtoStrategy = typer.Option(..., "--strategy", help="Strategy, or all."),
+    strategy: str = typer.Option(
+        ..., "--strategy", help="A prototype row (base, rag, rag+constrained, ...) or all."
+    ),
     corpus: Path = typer.Option(..., "--corpus", help="Corpus directory (docs/, qa.jsonl)."),
     format: ProtoFormat = typer.Option(ProtoFormat.table, "--format", help="table or json"),
     device: str = typer.Option("auto", "--device", help="cpu, cuda or auto"),
@@ -168,8 +168,9 @@ def prototype(
     from prototype.corpus import load_corpus
     from prototype.runner import ALL_STRATEGIES, run_all, run_strategy
 
+    strategy = _choice(strategy, (*ROWS.values(), "all"), "--strategy")
     c = load_corpus(corpus)
-    if strategy == ProtoStrategy.all:
+    if strategy == "all":
         results = [
             r.to_dict()
             for r in run_all(c, device, _stderr_progress, retrain=retrain, augment=augment)
@@ -177,7 +178,7 @@ def prototype(
         payload: dict = {"corpus": c.name, "strategies": list(ALL_STRATEGIES), "results": results}
     else:
         payload = run_strategy(
-            strategy.value, c, device, _stderr_progress, retrain=retrain, augment=augment
+            strategy, c, device, _stderr_progress, retrain=retrain, augment=augment
         ).to_dict()
         results = [payload]
     if output is not None:
@@ -192,9 +193,7 @@ def prototype(
 @app.command()
 def ask(
     question: str = typer.Argument(..., help="The question to answer."),
-    strategy: ProtoStrategy = typer.Option(
-        ProtoStrategy.rag, "--strategy", help="base, rag or rag+constrained"
-    ),
+    strategy: str = typer.Option("rag", "--strategy", help="base, rag or rag+constrained"),
     corpus: Path = typer.Option(..., "--corpus", help="Corpus directory (docs/)."),
     device: str = typer.Option("auto", "--device", help="cpu, cuda or auto"),
 ) -> None:
@@ -202,9 +201,8 @@ def ask(
     from prototype.corpus import load_corpus
     from prototype.runner import answer_live
 
-    if strategy in (ProtoStrategy.all,):
-        fail(["ask: pick one strategy (base, rag, rag+constrained, fine_tuning, hybrid)"])
-    a = answer_live(strategy.value, load_corpus(corpus), question, device)
+    strategy = _choice(strategy, ROWS.values(), "--strategy")
+    a = answer_live(strategy, load_corpus(corpus), question, device)
     typer.echo(a.raw)
     typer.echo(f"retrieved: {', '.join(a.retrieved) or '(none: closed book)'}", err=True)
     typer.echo(f"latency: {a.seconds * 1000:.0f} ms, prompt tokens: {a.prompt_tokens}", err=True)
@@ -217,14 +215,15 @@ def recommend(
     format: OutFormat = typer.Option(OutFormat.json, "--format", help="json or md"),
 ) -> None:
     """Recommend fine-tuning, RAG or a hybrid, with the rules and learned evidence behind it."""
-    from advisor.profile import load_profile
     from advisor.recommend import recommend as run_recommend
+    from advisor.recommend import to_markdown
+    from core.profile import load_profile
 
     rec = run_recommend(load_profile(profile))
     if format == OutFormat.json:
         emit_json(rec.to_dict())
     else:
-        typer.echo(rec.to_markdown(), nl=False)
+        typer.echo(to_markdown(rec), nl=False)
 
 
 @advisor_app.command("evaluate")
@@ -253,7 +252,7 @@ def advisor_retrain(
     """Retrain the scorer on the case library plus store feedback; report CV before and after."""
     from advisor.evaluate import retrain
     from advisor.recommend import MODEL_PATH
-    from advisor.store import Store
+    from pipeline.store import Store
 
     result = retrain(Store(store).list_feedback(), out or MODEL_PATH)
     if format == OutFormat.json:
@@ -271,20 +270,21 @@ class FeedbackOutcome(str, Enum):
 @advisor_app.command("feedback")
 def advisor_feedback(
     profile: Path = typer.Argument(..., help="Profile file the decision was about."),
-    chosen: Strategy = typer.Option(..., "--chosen", help="Strategy that was built."),
+    chosen: str = typer.Option(..., "--chosen", help="Strategy that was built."),
     outcome: FeedbackOutcome = typer.Option(..., "--outcome", help="worked, mixed or failed"),
     rating: int | None = typer.Option(None, "--rating", min=1, max=5, help="1-5, optional."),
     note: str = typer.Option("", "--note", help="Free text: what happened."),
     store: Path | None = typer.Option(None, "--store", help="SQLite store (default: FTRAG_DB)."),
 ) -> None:
     """Record how a chosen strategy worked out; `ftrag advisor retrain` learns from it."""
-    from advisor.profile import load_profile
-    from advisor.store import Store
+    from core.profile import load_profile
+    from pipeline.store import Store
 
+    chosen = _choice(chosen, STRATEGIES.values(), "--chosen")
     p = load_profile(profile)
     s = Store(store)
-    row = s.save_feedback(p.model_dump(), chosen.value, outcome.value, rating, note)
-    typer.echo(f"recorded feedback #{row} ({chosen.value}: {outcome.value}) in {s.path}")
+    row = s.save_feedback(p.model_dump(), chosen, outcome.value, rating, note)
+    typer.echo(f"recorded feedback #{row} ({chosen}: {outcome.value}) in {s.path}")
 
 
 class SimFormat(str, Enum):
@@ -308,7 +308,7 @@ def simulate(
     draws: int = typer.Option(2000, "--draws", min=0, max=100_000, help="Monte Carlo draws."),
 ) -> None:
     """Simulate cost, freshness and latency of fine-tuning, RAG and hybrid over time."""
-    from advisor.profile import load_profile
+    from core.profile import load_profile
     from simulator.runner import run
 
     result = run(
@@ -362,7 +362,8 @@ def report(
     """Write the decision report (Markdown, offline HTML, PDF or re-importable JSON)."""
     from dataclasses import replace
 
-    from advisor.decision import build_decision, load_decision, load_prototype_run
+    from core.decision import load_decision, load_prototype_run
+    from pipeline.decide import build_decision
     from report import format_for, write_report
 
     fmt = format.value if format else format_for(output)
@@ -384,7 +385,7 @@ def report(
     elif profile is None:
         fail(["missing PROFILE (or --from DECISION.json)"])
     else:
-        from advisor.profile import load_profile
+        from core.profile import load_profile
 
         run = load_prototype_run(prototype) if prototype is not None else None
         decision = build_decision(

@@ -10,10 +10,8 @@ edge and names the offending key. Must not import torch: it only calls the advis
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from advisor.errors import DecisionError, ProfileError
+from core.errors import DecisionError, ProfileError
 
 KIND = "ftrag.decision"
 SCHEMA_VERSION = 1
@@ -117,13 +115,13 @@ def _error_lines(err: ValidationError, source: str) -> list[str]:
     return lines
 
 
-def _plain(obj: Any) -> Any:
+def plain(obj: Any) -> Any:
     """JSON-shaped copy: numpy scalars to Python, tuples to lists, NaN/inf to None (JSON has
     no NaN, and a report must print "n/a" rather than invent a number)."""
     if isinstance(obj, Mapping):
-        return {str(k): _plain(v) for k, v in obj.items()}
+        return {str(k): plain(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_plain(v) for v in obj]
+        return [plain(v) for v in obj]
     if isinstance(obj, bool) or obj is None or isinstance(obj, str):
         return obj
     if hasattr(obj, "item") and not isinstance(obj, int | float):  # numpy scalar
@@ -199,7 +197,7 @@ class Decision:
         except ValidationError as err:
             lines = _error_lines(err, source)
             raise DecisionError("; ".join(lines), lines) from None
-        from advisor.profile import profile_from_dict
+        from core.profile import profile_from_dict
 
         try:
             profile_from_dict(data["profile"])
@@ -261,7 +259,7 @@ def prototype_from_dict(data: Any, source: str = "prototype run") -> dict:
     except ValidationError as err:
         lines = _error_lines(err, source)
         raise DecisionError("; ".join(lines), lines) from None
-    return _plain(data)
+    return plain(data)
 
 
 def load_prototype_run(path: str | Path) -> dict:
@@ -269,107 +267,5 @@ def load_prototype_run(path: str | Path) -> dict:
     return prototype_from_dict(_read_json(path, "a prototype run"), str(path))
 
 
-# --- building ---------------------------------------------------------------------------------
-
-
-def _short_hash(paths: list[Path]) -> str:
-    h = hashlib.sha256()
-    for p in sorted(paths):
-        h.update(p.name.encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()[:12]
-
-
-def collect_versions() -> dict[str, str]:
-    """What produced a decision: package versions plus short hashes of the data files whose
-    numbers it depends on (rules, price book, case library), so a reader can tell two reports
-    apart even when the package version did not change."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version()}
-    for pkg in ("ftrag", "numpy", "pandas", "scikit-learn", "pydantic", "plotly", "jinja2"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = "not installed"
-    data = ROOT / "data"
-    for name, paths in (
-        ("rules", [data / "rules.yaml"]),
-        ("price_book", list((data / "prices").glob("*.yaml"))),
-        ("case_library", list((data / "cases").glob("*"))),
-    ):
-        try:
-            files = [p for p in paths if p.is_file()]
-            out[f"{name}_sha"] = _short_hash(files) if files else "absent"
-        except OSError:
-            out[f"{name}_sha"] = "unreadable"
-    return out
-
-
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _assignments(overrides: Mapping[str, Any] | list[str] | None) -> list[str]:
-    if overrides is None:
-        return []
-    if isinstance(overrides, Mapping):
-        return [f"{k}={v}" for k, v in overrides.items()]
-    return list(overrides)
-
-
-def build_decision(
-    profile,
-    months: int = 36,
-    overrides: Mapping[str, Any] | list[str] | None = None,
-    calibration: str | Path | dict | None = None,
-    prototype: dict | str | Path | None = None,
-    seed: int = 0,
-    *,
-    draws: int = 2000,
-    prices_file: str | Path | None = None,
-    title: str | None = None,
-    created_at: str | None = None,
-    versions: Mapping[str, str] | None = None,
-) -> Decision:
-    """Recommend, simulate and attach a prototype run, as one Decision.
-
-    `overrides` are simulator assumptions and prices (`{"change_rate_per_month": 0.1}` or
-    `["prices.models.gpt-4o.input_per_mtok=2"]`); `calibration` is a prototype metrics file (or its
-    parsed JSON) whose measured accuracy replaces the cited one in the simulation. `created_at` and
-    `versions` are injectable so golden tests are byte-stable.
-    """
-    from advisor.profile import Profile, profile_from_dict
-    from advisor.recommend import recommend
-    from simulator.runner import run
-
-    p = profile if isinstance(profile, Profile) else profile_from_dict(profile)
-    rec = recommend(p)
-    sim = run(
-        p,
-        months=months,
-        seed=seed,
-        draws=draws,
-        prices_file=prices_file,
-        sets=_assignments(overrides),
-        calibration_file=calibration,
-    )
-    if isinstance(prototype, str | Path):
-        prototype = load_prototype_run(prototype)
-    elif prototype is not None:
-        prototype = prototype_from_dict(prototype)
-    # Round-trip through JSON now, so the in-memory Decision is exactly what its file holds.
-    data = _plain(
-        {
-            "kind": KIND,
-            "schema_version": SCHEMA_VERSION,
-            "title": title or default_title(p.name),
-            "created_at": created_at or now_iso(),
-            "versions": dict(versions) if versions is not None else collect_versions(),
-            "profile": p.model_dump(mode="json"),
-            "recommendation": rec.to_dict() if hasattr(rec, "to_dict") else rec,
-            "simulation": sim.to_dict() if hasattr(sim, "to_dict") else sim,
-            "prototype": prototype,
-        }
-    )
-    return Decision.from_dict(json.loads(json.dumps(data, allow_nan=False)), "build_decision")

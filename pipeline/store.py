@@ -16,7 +16,7 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
-from advisor.errors import StoreError
+from core.errors import StoreError
 
 SCHEMA_VERSION = 1
 

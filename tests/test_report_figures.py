@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from test_simulator_profiles import BOOK, make_profile
 
+from report.figures import PALETTE, all_figures, cumulative_cost, tornado
 from simulator import derive_assumptions, simulate
-from simulator.figures import PALETTE, all_figures, cumulative_cost, tornado
 
 
 def result():

@@ -14,16 +14,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from advisor.errors import ProfileError
+from core.errors import ProfileError
 
 # Refuse profile files bigger than this before parsing: a profile is a few hundred bytes.
 MAX_PROFILE_BYTES = 256 * 1024
-
-
-class Strategy(str, Enum):
-    FINE_TUNING = "fine_tuning"
-    RAG = "rag"
-    HYBRID = "hybrid"
 
 
 class Task(str, Enum):

@@ -1,0 +1,169 @@
+"""Recommendation: the typed value `advisor.recommend` returns and a Decision carries.
+
+`from_dict` is the one place that reads older JSON spellings (`effects` for `effect`, a
+disagreement given as a plain string or under `note` / `message` / `text`), so every reader
+downstream sees one shape and reads attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+def _float_map(d: Any) -> dict[str, float]:
+    return {str(k): float(v) for k, v in (d or {}).items() if isinstance(v, int | float)}
+
+
+@dataclass(frozen=True)
+class FiredRule:
+    id: str
+    sentence: str
+    effect: dict[str, float]  # strategy -> points
+    principle: str
+    citation: str
+    condition: str = ""
+    url: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> FiredRule:
+        return cls(
+            id=str(d.get("id", "")),
+            sentence=" ".join(str(d.get("sentence", "")).split()),
+            effect=_float_map(d.get("effect") or d.get("effects")),
+            principle=str(d.get("principle") or ""),
+            citation=str(d.get("citation") or ""),
+            condition=str(d.get("condition") or ""),
+            url=d.get("url") or None,
+        )
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    rules_pick: str | None
+    learned_pick: str | None
+    sentence: str
+
+    @classmethod
+    def from_any(cls, d: Any) -> Disagreement | None:
+        if not d:
+            return None
+        if isinstance(d, str):
+            return cls(None, None, d)
+        if isinstance(d, Mapping):
+            text = next(
+                (str(d[k]) for k in ("sentence", "note", "message", "text") if d.get(k)), ""
+            )
+            return cls(
+                d.get("rules_pick"),
+                d.get("learned_pick"),
+                text or "The rules and the learned scorer disagree on the best strategy.",
+            )
+        return cls(None, None, "The rules and the learned scorer disagree on the best strategy.")
+
+
+@dataclass(frozen=True)
+class Contribution:
+    feature: str
+    value: float | None
+    contribution: float
+    direction: str  # "toward" | "against"
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Contribution:
+        v = float(d.get("contribution") or 0.0)
+        raw = d.get("value")
+        return cls(
+            feature=str(d.get("feature", "")),
+            value=float(raw) if isinstance(raw, int | float) else None,
+            contribution=v,
+            direction=str(d.get("direction") or ("toward" if v > 0 else "against")),
+        )
+
+
+@dataclass(frozen=True)
+class LearnedEvidence:
+    probabilities: dict[str, float]
+    pick: str | None
+    top_contributions: list[Contribution]
+    contributions: dict[str, dict[str, float]]  # strategy -> feature -> logit contribution
+    model: dict[str, Any]  # n_cases, n_feedback, C, ...
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> LearnedEvidence:
+        d = d or {}
+        probs = _float_map(d.get("probabilities"))
+        contribs = {str(s): _float_map(v) for s, v in (d.get("contributions") or {}).items()}
+        top = [Contribution.from_dict(c) for c in d.get("top_contributions") or []]
+        return cls(
+            probabilities=probs,
+            pick=d.get("pick") or (max(probs, key=probs.__getitem__) if probs else None),
+            top_contributions=top,
+            contributions=contribs,
+            model=dict(d.get("model") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class SimilarCase:
+    id: str
+    strategy: str
+    justification: str
+    citation: str
+    distance: float | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> SimilarCase:
+        dist = d.get("distance")
+        return cls(
+            id=str(d.get("id", "")),
+            strategy=str(d.get("strategy", "")),
+            justification=" ".join(str(d.get("justification", "")).split()),
+            citation=str(d.get("citation", "")),
+            distance=float(dist) if isinstance(dist, int | float) else None,
+        )
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    strategy: str
+    confidence: float
+    scores: dict[str, float]  # blended probabilities
+    rules: list[FiredRule]
+    learned: LearnedEvidence
+    rule_scores: dict[str, float]
+    rules_pick: str | None
+    disagreement: Disagreement | None
+    similar_cases: list[SimilarCase] = field(default_factory=list)
+    blend: dict[str, Any] = field(default_factory=dict)  # weight, temperature, method
+    profile_name: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Recommendation:
+        rules = [FiredRule.from_dict(r) for r in d.get("rules") or [] if isinstance(r, Mapping)]
+        rule_scores = _float_map(d.get("rule_scores"))
+        if not rule_scores:  # older producers: add up the fired rules' effects
+            for r in rules:
+                for s, v in r.effect.items():
+                    rule_scores[s] = rule_scores.get(s, 0.0) + v
+        return cls(
+            strategy=str(d["strategy"]),
+            confidence=float(d["confidence"]),
+            scores=_float_map(d.get("scores")),
+            rules=rules,
+            learned=LearnedEvidence.from_dict(d.get("learned")),
+            rule_scores=rule_scores,
+            rules_pick=d.get("rules_pick"),
+            disagreement=Disagreement.from_any(d.get("disagreement")),
+            similar_cases=[
+                SimilarCase.from_dict(c)
+                for c in d.get("similar_cases") or []
+                if isinstance(c, Mapping)
+            ],
+            blend=dict(d.get("blend") or {}),
+            profile_name=str(d.get("profile_name") or ""),
+        )

@@ -1,0 +1,237 @@
+"""The registries every layer reads: strategies, prototype rows and prototype tasks.
+
+Each is declared once here, with its value, label, colour and order; no other file spells out
+the list. Adding a strategy is `register_strategy(...)` plus its rule column, cost function and
+prototype row (see the README's "Adding a strategy"). Registration order is display order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from core.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class StrategySpec:
+    """A deployable strategy the advisor can recommend and the simulator can cost."""
+
+    value: str  # the public name: profile feedback, JSON, CLI
+    label: str  # "Fine-tuning": tables, legends
+    phrase: str  # "fine-tuning": inside a sentence ("The rules favour ...")
+    colour: str  # one hex colour per strategy, everywhere (app, report, PDF)
+    rows: tuple[str, ...] = ()  # the prototype rows that measure it
+    # Rule-score tie-break, lower wins: every vendor guide says start with prompting +
+    # retrieval and fine-tune only when form or cost demands it (RAG 0, hybrid 1, FT 2).
+    tie_rank: int = 9
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    """One row of a prototype table: a strategy as built and measured (or the base floor)."""
+
+    value: str  # "rag+constrained"
+    label: str
+    colour: str
+    strategy: str | None  # the StrategySpec it measures; None for the closed-book base
+    description: str = ""
+    trains: bool = False  # needs a training run (slow; `--retrain` concerns it)
+    # The row's answers are shaped by decoding, not learnt (forced JSON); its format score
+    # measures the decoder, which the report says beside the number.
+    forced_format: bool = False
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A kind of prototype the runner can build: its data format and headline metrics."""
+
+    value: str
+    label: str
+    data: str  # "corpus" (docs + qa.jsonl) or "dataset" (task.yaml + train/test.jsonl)
+    metrics: tuple[str, ...]  # the headline metric keys, in display order
+    profile_tasks: tuple[str, ...] = ()  # profile `task` values this prototype stands for
+    rows: tuple[str, ...] = ()  # the rows that run on it, in order
+    available: bool = True
+
+
+S = TypeVar("S", StrategySpec, RowSpec, TaskSpec)
+
+
+@dataclass
+class Registry(Generic[S]):
+    """An ordered name -> spec table with one clear error for unknown names."""
+
+    kind: str
+    _items: dict[str, S] = field(default_factory=dict)
+
+    def register(self, spec: S) -> S:
+        if spec.value in self._items:
+            raise ConfigError(f"{self.kind} `{spec.value}` is registered twice")
+        self._items[spec.value] = spec
+        return spec
+
+    def unregister(self, value: str) -> None:
+        """Remove one entry (tests that register a toy entry clean up with this)."""
+        self._items.pop(value, None)
+
+    def get(self, value: str) -> S:
+        try:
+            return self._items[value]
+        except KeyError:
+            known = ", ".join(self._items)
+            raise ConfigError(f"{self.kind}: unknown {value!r}; known: {known}") from None
+
+    def values(self) -> tuple[str, ...]:
+        return tuple(self._items)
+
+    def __iter__(self) -> Iterator[S]:
+        return iter(tuple(self._items.values()))
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def label(self, value: str) -> str:
+        """The display label, or the value itself for a name no longer registered (an old
+        file may hold one)."""
+        spec = self._items.get(str(value))
+        return spec.label if spec else str(value)
+
+    def colour(self, value: str, default: str = "#999999") -> str:
+        spec = self._items.get(str(value))
+        return spec.colour if spec else default
+
+
+STRATEGIES: Registry[StrategySpec] = Registry("strategy")
+ROWS: Registry[RowSpec] = Registry("prototype row")
+TASKS: Registry[TaskSpec] = Registry("prototype task")
+
+# Colours: ColorBrewer Dark2, colour-blind safe and distinct in greyscale print.
+STRATEGIES.register(
+    StrategySpec(
+        "fine_tuning",
+        "Fine-tuning",
+        "fine-tuning",
+        "#d95f02",
+        rows=("fine_tuning",),
+        tie_rank=2,
+        description="LoRA or full fine-tuning: the model learns behaviour (and facts) in its "
+        "weights.",
+    )
+)
+STRATEGIES.register(
+    StrategySpec(
+        "rag",
+        "RAG",
+        "RAG",
+        "#1b9e77",
+        rows=("rag", "rag+constrained"),
+        tie_rank=0,
+        description="Retrieval-augmented generation: facts are looked up at answer time.",
+    )
+)
+STRATEGIES.register(
+    StrategySpec(
+        "hybrid",
+        "Hybrid (FT + RAG)",
+        "a hybrid (fine-tuning + RAG)",
+        "#7570b3",
+        rows=("hybrid",),
+        tie_rank=1,
+        description="A model fine-tuned to use retrieved context (RAFT-style) plus retrieval.",
+    )
+)
+
+ROWS.register(
+    RowSpec(
+        "base",
+        "Base (closed book)",
+        "#999999",
+        None,
+        "The generator with no context: the floor every strategy is compared against.",
+    )
+)
+ROWS.register(
+    RowSpec(
+        "rag",
+        "RAG (free text)",
+        "#1b9e77",
+        "rag",
+        "Retrieved passages in the prompt; the generator writes its answer freely.",
+    )
+)
+ROWS.register(
+    RowSpec(
+        "rag+constrained",
+        "RAG + extractive reader",
+        "#66c2a5",
+        "rag",
+        "Same index; the answer is a span copied from a retrieved sentence (forced JSON).",
+        forced_format=True,
+    )
+)
+ROWS.register(
+    RowSpec(
+        "fine_tuning",
+        "Fine-tuning (LoRA)",
+        "#d95f02",
+        "fine_tuning",
+        "LoRA adapter trained on the question-answer pairs; no retrieval.",
+        trains=True,
+    )
+)
+ROWS.register(
+    RowSpec(
+        "hybrid",
+        "Hybrid (RAFT LoRA + RAG)",
+        "#7570b3",
+        "hybrid",
+        "LoRA trained to read retrieved context, used with retrieval; re-indexes, never "
+        "retrains, after an update.",
+        trains=True,
+    )
+)
+
+TASKS.register(
+    TaskSpec(
+        "knowledge_qa",
+        "Knowledge QA",
+        data="corpus",
+        metrics=(
+            "accuracy",
+            "accuracy_paraphrased",
+            "accuracy_updated",
+            "format_compliance",
+            "source_accuracy",
+        ),
+        profile_tasks=(
+            "knowledge_qa",
+            "customer_support",
+            "summarization",
+            "content_generation",
+            "code_assistant",
+        ),
+        rows=ROWS.values(),
+    )
+)
+
+
+def strategy_values() -> tuple[str, ...]:
+    return STRATEGIES.values()
+
+
+def rows_of(strategy: str) -> tuple[str, ...]:
+    return STRATEGIES.get(strategy).rows
+
+
+def task_for_profile(profile_task: str) -> TaskSpec:
+    """The prototype task that stands for a profile's `task` (knowledge QA by default)."""
+    for t in TASKS:
+        if profile_task in t.profile_tasks and t.available:
+            return t
+    return TASKS.get("knowledge_qa")
