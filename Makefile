@@ -10,7 +10,7 @@ PORT ?= 8501
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test lint bench models clean
+.PHONY: setup run test test-fast lint fmt typecheck bench models clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,6 +25,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 setup: $(STAMP)
+	@.ci/sysdeps
 
 models: setup
 	$(BIN)/ftrag doctor --prepare
@@ -37,9 +38,23 @@ run: models
 test: models
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# Unit tables, plumbing with fakes, AppTest pages: no real model, no browser (< 60 s).
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow and not browser" $(PYTEST_ARGS)
+
+# Style, the layer graph (import contracts, lazy imports included) and types.
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(MAKE) --no-print-directory typecheck
+
+typecheck: setup
+	$(BIN)/mypy core advisor simulator
+
+fmt: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 bench: models
 	$(BIN)/python bench/run_all.py

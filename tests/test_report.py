@@ -152,7 +152,7 @@ def test_overridden_values_are_marked():
         (lambda d: {**d, "simulation": {**d["simulation"], "rows": []}}, "simulation.rows"),
         (
             lambda d: {**d, "prototype": {"results": [{"metrics": {}}]}},
-            "core.prototype_result.0.strategy",
+            "prototype.results.0.strategy",
         ),
         (
             lambda d: {**d, "profile": {**d["profile"], "latency_budget_ms": -1}},

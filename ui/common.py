@@ -7,15 +7,7 @@ import re
 import streamlit as st
 
 from core.errors import AdvisorError
-
-LABELS = {
-    "fine_tuning": "Fine-tuning",
-    "rag": "RAG",
-    "rag+constrained": "RAG, extractive span search (constrained)",
-    "hybrid": "Hybrid (FT + RAG)",
-    "base": "Closed-book base",
-}
-STRATEGIES = ("fine_tuning", "rag", "hybrid")
+from core.registry import ROWS, STRATEGIES
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
 
@@ -31,8 +23,19 @@ def code(text: object) -> str:
     return "`" + " ".join(str(text).replace("`", "'").split()) + "`"
 
 
-def label(strategy: str) -> str:
-    return LABELS.get(strategy, strategy)
+def strategies() -> tuple[str, ...]:
+    """The registered strategies, in display order (read at call time: a strategy registered
+    after import, such as a test's toy one, shows up)."""
+    return STRATEGIES.values()
+
+
+def label(value: str) -> str:
+    """A strategy's label, else a prototype row's, else the raw name (an old run's row)."""
+    return STRATEGIES.label(value) if value in STRATEGIES else ROWS.label(value)
+
+
+def colour(value: str) -> str:
+    return STRATEGIES.colour(value) if value in STRATEGIES else ROWS.colour(value)
 
 
 def show_error(err: AdvisorError, title: str | None = None) -> None:

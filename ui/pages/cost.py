@@ -12,7 +12,7 @@ import streamlit as st
 
 from core.errors import AdvisorError
 from ui import services, state
-from ui.common import label, md, show_error
+from ui.common import label, md, show_error, strategies
 
 # (assumption, label, min, max, step, format). Ranges are what a slider can usefully cover;
 # the simulator validates the value itself.
@@ -164,7 +164,7 @@ def render() -> None:
     with tab_t:
         strategy = st.radio(
             "Strategy",
-            ("fine_tuning", "rag", "hybrid"),
+            strategies(),
             format_func=label,
             horizontal=True,
             key="w.cost.tornado",

@@ -15,10 +15,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.errors import AdvisorError
+from core.registry import ROWS, STRATEGIES
 from ui import jobs, services, state
-from ui.common import code, label, md, pct, show_error
+from ui.common import code, colour, label, md, pct, show_error
 
-CHOICES = ("rag", "fine_tuning", "hybrid", "all")
 # Upload limits: the per-document limit is the corpus loader's; the totals keep one browser
 # session from filling the server's memory (a CPU prototype indexes ~1 MB in minutes anyway).
 MAX_UPLOAD_FILES = 200
@@ -31,13 +31,6 @@ METRIC_BARS = (
     ("format_compliance", "Format"),
     ("source_accuracy", "Source"),
 )
-COLOURS = {
-    "fine_tuning": "#d95f02",
-    "rag": "#1b9e77",
-    "rag+constrained": "#66c2a5",
-    "hybrid": "#7570b3",
-    "base": "#999999",
-}
 
 
 # --- corpus --------------------------------------------------------------------------------
@@ -109,9 +102,8 @@ def _describe(corpus) -> None:
 # --- the job -------------------------------------------------------------------------------
 def _start(corpus, choice: str, retrain: bool) -> bool:
     """Bind everything the worker needs now, in the script thread; the worker gets no st."""
-    from prototype.runner import ALL_STRATEGIES
-
-    strategies = ALL_STRATEGIES if choice == "all" else (choice,)
+    # A strategy runs every row that measures it (RAG: free text and the extractive reader).
+    strategies = ROWS.values() if choice == "all" else STRATEGIES.get(choice).rows
     store = services.store()
     corpus_label = corpus.name
 
@@ -208,7 +200,7 @@ def metrics_figure(results: list[dict]) -> go.Figure:
             name=label(r["strategy"]),
             x=[lab for _, lab in METRIC_BARS],
             y=[m.get(k) for k, _ in METRIC_BARS],
-            marker_color=COLOURS.get(r["strategy"]),
+            marker_color=colour(r["strategy"]),
             text=[pct(m.get(k)) for k, _ in METRIC_BARS],
             textposition="outside",
         )
@@ -234,12 +226,12 @@ def cost_figure(results: list[dict]) -> go.Figure:
     )
     for r in results:
         m, name = r["metrics"], label(r["strategy"])
-        colour = COLOURS.get(r["strategy"])
+        hue = colour(r["strategy"])
         fig.add_bar(
             x=[name],
             y=[m.get("latency_ms_p95")],
             name=name,
-            marker_color=colour,
+            marker_color=hue,
             showlegend=False,
             row=1,
             col=1,
@@ -249,7 +241,7 @@ def cost_figure(results: list[dict]) -> go.Figure:
             x=[name],
             y=[m.get("build_seconds")],
             name=name,
-            marker_color=colour,
+            marker_color=hue,
             showlegend=False,
             row=1,
             col=2,
@@ -386,10 +378,10 @@ def render() -> None:
     c1, c2 = st.columns([2, 1])
     choice = c1.segmented_control(
         "Strategy",
-        CHOICES,
+        (*STRATEGIES.values(), "all"),
         default="rag",
         format_func=lambda s: (
-            "All (base, RAG, constrained RAG, FT, hybrid)" if s == "all" else label(s)
+            ("All rows (" + ", ".join(ROWS.values()) + ")") if s == "all" else label(s)
         ),
         key="w.proto.strategy",
     )

@@ -8,9 +8,8 @@ import streamlit as st
 
 from core.errors import AdvisorError
 from ui import services, state
-from ui.common import STRATEGIES, label, md, show_error
+from ui.common import colour, label, md, show_error, strategies
 
-COLOURS = {"fine_tuning": "#d95f02", "rag": "#1b9e77", "hybrid": "#7570b3"}
 OUTCOMES = ("worked", "mixed", "failed")  # advisor.scorer.OUTCOME_WEIGHT's vocabulary
 TOP_FEATURES = 10
 
@@ -18,19 +17,20 @@ TOP_FEATURES = 10
 def scores_figure(rec: dict) -> go.Figure:
     """Blended probability per strategy, with rule points and learned probability beside."""
     learned = rec["learned"]["probabilities"]
+    order = strategies()
     fig = go.Figure()
     fig.add_bar(
-        x=[label(s) for s in STRATEGIES],
-        y=[rec["scores"][s] for s in STRATEGIES],
-        marker_color=[COLOURS[s] for s in STRATEGIES],
+        x=[label(s) for s in order],
+        y=[rec["scores"][s] for s in order],
+        marker_color=[colour(s) for s in order],
         name="blended",
         showlegend=False,
-        text=[f"{rec['scores'][s]:.0%}" for s in STRATEGIES],
+        text=[f"{rec['scores'][s]:.0%}" for s in order],
         textposition="outside",
     )
     fig.add_scatter(
-        x=[label(s) for s in STRATEGIES],
-        y=[learned[s] for s in STRATEGIES],
+        x=[label(s) for s in order],
+        y=[learned.get(s, 0.0) for s in order],
         mode="markers",
         marker=dict(symbol="diamond", size=12, color="#333"),
         name="learned scorer alone",
@@ -93,9 +93,9 @@ def _feedback(profile, rec: dict) -> None:
         c1, c2, c3 = st.columns(3)
         chosen = c1.selectbox(
             "Strategy chosen",
-            STRATEGIES,
+            strategies(),
             format_func=label,
-            index=STRATEGIES.index(rec["strategy"]),
+            index=strategies().index(rec["strategy"]),
             key="w.rec.chosen",
         )
         outcome = c2.selectbox("Outcome", OUTCOMES, key="w.rec.outcome")
@@ -147,7 +147,7 @@ def render() -> None:
     with right:
         which = st.segmented_control(
             "Contributions toward",
-            STRATEGIES,
+            strategies(),
             format_func=label,
             default=rec["strategy"],
             key="w.rec.contrib",
