@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from core.profile import Profile
-from simulator.assumptions import STRATEGIES, derive_assumptions
+from simulator.assumptions import Assumptions, derive_assumptions
 from simulator.model import evaluate, full
 from simulator.prices import load_price_book
 from simulator.simulate import monte_carlo, sample_params
@@ -36,15 +36,14 @@ PROFILE = Profile(
 )
 
 
-def loop_reference(params: dict, a, n: int) -> np.ndarray:
-    """Per-draw loop: one scalar evaluation per draw; returns cumulative cost (n, 3, months)."""
-    out = np.empty((n, len(STRATEGIES), MONTHS))
+def loop_reference(params: dict, a: Assumptions, n: int) -> np.ndarray:
+    """Per-draw loop: one scalar evaluation per draw; returns cumulative cost
+    (n, strategies, months)."""
+    out = np.empty((n, len(a.base_accuracy), MONTHS))
     for i in range(n):
         p = {k: (float(v[i, 0]) if np.ndim(v) else v) for k, v in params.items()}
-        res = evaluate(
-            p, a.billing, a.retrain_interval_months, a.hybrid_retrain_interval_months, MONTHS
-        )
-        for j, s in enumerate(STRATEGIES):
+        res = evaluate(p, a.billing, a.decisions(), MONTHS)
+        for j, s in enumerate(res):
             out[i, j] = np.cumsum(full(res[s]["monthly_cost_usd"], 1, MONTHS)[0])
     # Bands, as the vectorised path computes them.
     np.percentile(out, (10, 50, 90), axis=0)
@@ -69,20 +68,18 @@ def main() -> dict:
     loop_est = loop_per_draw * DRAWS
 
     # Same model, same draws: the vectorised result must match the loop.
-    vec_out = evaluate(
-        params, a.billing, a.retrain_interval_months, a.hybrid_retrain_interval_months, MONTHS
-    )
+    vec_out = evaluate(params, a.billing, a.decisions(), MONTHS)
     vec_cum = np.stack(
         [
             np.cumsum(full(vec_out[s]["monthly_cost_usd"], LOOP_DRAWS, MONTHS), axis=1)
-            for s in STRATEGIES
+            for s in vec_out
         ],
         axis=1,
     )
     assert np.allclose(vec_cum, ref), "vectorised and loop results differ"
 
     print(
-        f"simulator Monte Carlo: {DRAWS:,} draws x {MONTHS} months x {len(STRATEGIES)} "
+        f"simulator Monte Carlo: {DRAWS:,} draws x {MONTHS} months x {len(vec_out)} "
         f"strategies on {platform.processor() or platform.machine()}, numpy {np.__version__}"
     )
     print(

@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
 from core.errors import ConfigError
 from core.profile import Profile
-from simulator.prices import PriceBook, SelfHostedModel, _coerce
-
-STRATEGIES = ("fine_tuning", "rag", "hybrid")
-DAYS_PER_MONTH = 365.25 / 12
+from simulator.prices import Entry, Override, PriceBook, SelfHostedModel, coerce
+from simulator.strategies import cost_models
 
 # Fraction of the knowledge base that changes per month, by update frequency. Judgment: a
 # "yearly" domain still sees ~20% of documents touched in a year; "daily" domains (prices,
@@ -91,10 +89,10 @@ LATENCY = {
         decode_tokens_per_s_p95=25.0,
     ),
 }
-# Base accuracy of each strategy on knowledge it holds (fresh). Ovadia et al. 2024, Mistral-7B
-# current events: RAG .875, FT with paraphrases .588, FT+RAG .810 (base .481). Replaced by
-# measured prototype accuracy when a calibration file is given.
-OVADIA = "Ovadia et al. 2024 (arXiv 2312.05934), Mistral-7B current events"
+# Base accuracy of each strategy on knowledge it holds (fresh): `base_accuracy_<strategy>`,
+# whose default, range and source each strategy's model gives (simulator/strategies.py).
+# Replaced by measured prototype accuracy when a calibration file is given.
+ACCURACY_PREFIX = "base_accuracy_"
 
 
 @dataclass(frozen=True)
@@ -174,13 +172,9 @@ SPECS: dict[str, Spec] = {
     "query_growth_per_month": Spec(
         "fraction/month", "judgment: flat traffic by default", -1, 10, rng=("abs", 0.0, 0.05)
     ),
-    "base_accuracy_fine_tuning": Spec(
-        "fraction", OVADIA + " (FT w/ paraphrases .588)", 0, 1, rng=("abs", 0.45, 0.70)
-    ),
-    "base_accuracy_rag": Spec("fraction", OVADIA + " (RAG .875)", 0, 1, rng=("abs", 0.75, 0.92)),
-    "base_accuracy_hybrid": Spec(
-        "fraction", OVADIA + " (FT+RAG .810)", 0, 1, rng=("abs", 0.70, 0.92)
-    ),
+}
+# Latency inputs (LATENCY table), by billing kind; not drawn.
+LATENCY_SPECS: dict[str, Spec] = {
     "embed_ms_p50": Spec("ms", "REFERENCES.md [U]: 30-150 ms", rng=("rel", 0.5, 2.0)),
     "embed_ms_p95": Spec("ms", "REFERENCES.md [U]: 30-150 ms"),
     "search_ms_p50": Spec("ms", "REFERENCES.md [U]: 20-100 ms"),
@@ -208,10 +202,31 @@ UNCERTAIN = (
     "retrain_corpus_fraction",
     "hybrid_min_examples",
     "query_growth_per_month",
-    "base_accuracy_fine_tuning",
-    "base_accuracy_rag",
-    "base_accuracy_hybrid",
-)
+)  # plus every strategy's base_accuracy_<strategy>: see `uncertain`
+
+
+def accuracy_name(strategy: str) -> str:
+    """The assumption that holds a strategy's base accuracy: `base_accuracy_<strategy>`."""
+    return ACCURACY_PREFIX + strategy
+
+
+def accuracy_specs() -> dict[str, Spec]:
+    """`base_accuracy_<strategy>` for every simulated strategy, as its model states it."""
+    return {
+        accuracy_name(s): Spec(
+            "fraction",
+            m.base_accuracy.source,
+            0,
+            1,
+            rng=("abs", m.base_accuracy.low, m.base_accuracy.high),
+        )
+        for s, m in cost_models().items()
+    }
+
+
+def specs() -> dict[str, Spec]:
+    """Every numeric assumption, in display order: model inputs, base accuracies, latency."""
+    return {**SPECS, **accuracy_specs(), **LATENCY_SPECS}
 
 
 @dataclass(frozen=True)
@@ -244,9 +259,6 @@ class Assumptions:
     retrain_corpus_fraction: float
     hybrid_min_examples: float
     query_growth_per_month: float
-    base_accuracy_fine_tuning: float
-    base_accuracy_rag: float
-    base_accuracy_hybrid: float
     embed_ms_p50: float
     embed_ms_p95: float
     search_ms_p50: float
@@ -261,22 +273,56 @@ class Assumptions:
     embedding_model: str
     vector_store: str
     billing: str  # "per_token" (API) or "gpu_hours" (self-hosted)
-    prices: MappingProxyType = field(repr=False, default_factory=lambda: MappingProxyType({}))
-    ranges: MappingProxyType = field(repr=False, default_factory=lambda: MappingProxyType({}))
-    sources: MappingProxyType = field(repr=False, default_factory=lambda: MappingProxyType({}))
-    overrides: tuple = ()  # tuple[prices.Override, ...]
+    # strategy -> its base accuracy, read as `a.base_accuracy_<strategy>`: a strategy's
+    # assumptions live here rather than in a field, so adding one needs no edit to this file.
+    base_accuracy: MappingProxyType[str, float] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    prices: MappingProxyType[str, PriceParam] = field(
+        repr=False, default_factory=lambda: MappingProxyType({})
+    )
+    ranges: MappingProxyType[str, tuple[float, float]] = field(
+        repr=False, default_factory=lambda: MappingProxyType({})
+    )
+    sources: MappingProxyType[str, str] = field(
+        repr=False, default_factory=lambda: MappingProxyType({})
+    )
+    overrides: tuple[Override, ...] = ()
+
+    def __getattr__(self, name: str) -> float:
+        """`a.base_accuracy_rag` reads `a.base_accuracy["rag"]`."""
+        # Reached only for names that are not fields; __dict__ avoids recursing while a copy
+        # or an unpickled instance has no `base_accuracy` yet.
+        if name.startswith(ACCURACY_PREFIX):
+            accuracy = self.__dict__.get("base_accuracy", {})
+            strategy = name.removeprefix(ACCURACY_PREFIX)
+            if strategy in accuracy:
+                return float(accuracy[strategy])
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def overridden(self) -> tuple[str, ...]:
         return tuple(o.key for o in self.overrides)
 
+    def numeric_names(self) -> tuple[str, ...]:
+        """The numeric assumptions this instance holds, in display order."""
+        return (*SPECS, *(accuracy_name(s) for s in self.base_accuracy), *LATENCY_SPECS)
+
     def value(self, name: str) -> float:
         return float(getattr(self, name))
 
+    def decisions(self) -> dict[str, int]:
+        """The whole-number choices (retrain intervals): fixed, never drawn."""
+        return {name: int(getattr(self, name)) for name, spec in SPECS.items() if spec.integer}
+
+    def uncertain(self) -> tuple[str, ...]:
+        """The assumptions the Monte Carlo draws and the tornado swings."""
+        return (*UNCERTAIN, *(accuracy_name(s) for s in self.base_accuracy))
+
     def with_overrides(self, overrides: dict[str, Any], origin: str = "--set") -> Assumptions:
         """Return a copy with `name=value` or `name.low`/`name.high` replaced, validated."""
-        from simulator.prices import Override
-
+        every = specs()
+        table = {n: every[n] for n in self.numeric_names() if n in every}
         changes: dict[str, Any] = {}
         ranges, sources = dict(self.ranges), dict(self.sources)
         records = list(self.overrides)
@@ -287,11 +333,11 @@ class Assumptions:
                     f"{key}: choices are resolved against the price book; pass "
                     "them to derive_assumptions"
                 )
-            if name not in SPECS or bound not in ("", "low", "high"):
-                near = difflib.get_close_matches(name, [*SPECS, *CHOICES], n=3)
+            if name not in table or bound not in ("", "low", "high"):
+                near = difflib.get_close_matches(name, [*table, *CHOICES], n=3)
                 hint = f" (did you mean {', '.join(near)}?)" if near else ""
                 raise ConfigError(f"{key}: unknown assumption{hint}")
-            spec, value = SPECS[name], _coerce(raw)
+            spec, value = table[name], coerce(raw)
             if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
                 raise ConfigError(f"{key}: must be a number, got {raw!r}")
             if not spec.lo <= value <= spec.hi:
@@ -313,25 +359,25 @@ class Assumptions:
             v = changes.get(name, getattr(self, name))
             if not lo <= v <= hi:
                 raise ConfigError(f"{name}: range [{lo}, {hi}] must contain the value {v}")
+        accuracy = {s: changes.pop(accuracy_name(s), v) for s, v in self.base_accuracy.items()}
         return replace(
             self,
             **changes,
+            base_accuracy=MappingProxyType(accuracy),
             ranges=MappingProxyType(ranges),
             sources=MappingProxyType(sources),
             overrides=tuple(records),
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         values = {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if f.name not in ("prices", "ranges", "sources", "overrides")
+            name: getattr(self, name) for name in (*self.numeric_names(), *CHOICES, "billing")
         }
         return {
             "values": values,
             "ranges": {k: list(v) for k, v in self.ranges.items()},
             "sources": dict(self.sources),
-            "units": {k: s.unit for k, s in SPECS.items()},
+            "units": {k: s.unit for k, s in specs().items()},
             "overridden": list(self.overridden),
             "overrides": [o.to_dict() for o in self.overrides],
             "prices": {k: asdict(v) for k, v in self.prices.items()},
@@ -355,14 +401,16 @@ def auto_retrain_interval(change_rate: float) -> int:
     return min(MAX_RETRAIN_INTERVAL, max(1, t))
 
 
-def _price(entry, key: str) -> PriceParam:
+def _price(entry: Entry, key: str) -> PriceParam:
     lo, hi = entry.bounds(key)
     return PriceParam(
         float(getattr(entry, key)), lo, hi, entry.source, str(entry.as_of), entry.confidence
     )
 
 
-def resolve_prices(book: PriceBook, generator: str, embedding: str, store: str):
+def resolve_prices(
+    book: PriceBook, generator: str, embedding: str, store: str
+) -> tuple[str, MappingProxyType[str, PriceParam]]:
     """Pick the entries the chosen components need; names are the model's parameter names."""
     for key, name, table in (
         ("generator_model", generator, book.models),
@@ -374,7 +422,8 @@ def resolve_prices(book: PriceBook, generator: str, embedding: str, store: str):
                 f"{key}: unknown {key.replace('_', ' ')} {name!r} "
                 f"(known: {', '.join(sorted(table))})"
             )
-    gen, out = book.models[generator], {}
+    gen = book.models[generator]
+    out: dict[str, PriceParam] = {}
     if isinstance(gen, SelfHostedModel):
         if gen.gpu not in book.gpus:
             raise ConfigError(f"prices/models.yaml: {generator}.gpu names unknown GPU {gen.gpu!r}")
@@ -463,13 +512,17 @@ def derive_assumptions(
         retrain_corpus_fraction=1.0,
         hybrid_min_examples=1000.0,
         query_growth_per_month=0.0,
-        base_accuracy_fine_tuning=0.588,
-        base_accuracy_rag=0.875,
-        base_accuracy_hybrid=0.810,
         **LATENCY[billing],
     )
-    ranges = {k: _range(SPECS[k], float(v)) for k, v in values.items()}
-    sources = {k: SPECS[k].source for k in values}
+    accuracy = {s: m.base_accuracy.value for s, m in cost_models().items()}
+    numeric = {
+        **{k: values[k] for k in SPECS},
+        **{accuracy_name(s): v for s, v in accuracy.items()},
+        **{k: values[k] for k in LATENCY_SPECS},
+    }
+    table = specs()
+    ranges = {k: _range(table[k], float(v)) for k, v in numeric.items()}
+    sources = {k: table[k].source for k in numeric}
     chosen_why = f"prices/defaults.yaml ({profile.deployment}): {d.why}"
     for k in CHOICES:
         sources[k] = "user override" if k in choices else chosen_why
@@ -479,14 +532,13 @@ def derive_assumptions(
         embedding_model=emb,
         vector_store=store,
         billing=billing,
+        base_accuracy=MappingProxyType(accuracy),
         prices=prices,
         ranges=MappingProxyType(ranges),
         sources=MappingProxyType(sources),
         overrides=tuple(book.overrides),
     )
     if choices:
-        from simulator.prices import Override
-
         a = replace(
             a,
             overrides=a.overrides

@@ -6,21 +6,29 @@ Input is the prototype metrics JSON (ARCHITECTURE.md): one result
 Which figure is used: `accuracy_paraphrased` when present, else `accuracy`. Production users
 ask in their own words, and fine-tuned models that memorised the training questions drop on
 rephrasings (FineTuneBench, arXiv 2411.05059), so the paraphrased figure is the honest one.
-Rows with a `variant` (e.g. constrained decoding) are skipped: they measure what decoding forced,
-not what the strategy learnt. The closed-book `base` row is recorded but sets nothing.
+
+Which row calibrates which strategy: `strategy` names a prototype row (`core.registry.ROWS`) or
+a strategy, and a row counts for the strategy it measures (`rag+constrained` measures `rag`).
+When several rows measure one strategy, the one listed first in its `StrategySpec.rows` wins
+(`rag` over `rag+constrained`): the plain row is the strategy as a user would deploy it. Rows
+with an explicit `variant` are skipped: they measure what decoding forced, not what the
+strategy learnt. The closed-book `base` row measures no strategy: recorded, sets nothing.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 from core.errors import ConfigError
-from simulator.assumptions import Assumptions
+from core.registry import ROWS, STRATEGIES
+from simulator.assumptions import Assumptions, accuracy_name
 
 Fraction = Annotated[float, Field(ge=0, le=1)] | None
 NonNeg = Annotated[float, Field(ge=0)] | None
@@ -43,11 +51,33 @@ class Metrics(BaseModel):
     peak_rss_mb: NonNeg = None
 
 
+def _known_names() -> tuple[str, ...]:
+    return (*ROWS.values(), *(s for s in STRATEGIES.values() if s not in ROWS))
+
+
+def _registered_row(value: str) -> str:
+    """A row or strategy the registries know; checked when parsed, so a row registered at run
+    time (a test's toy strategy) is accepted."""
+    names = _known_names()
+    if value not in names:
+        pattern = "^(" + "|".join(re.escape(n) for n in names) + ")$"
+        raise PydanticCustomError(
+            "string_pattern_mismatch",
+            "String should match pattern '{pattern}' (a prototype row or strategy)",
+            {"pattern": pattern},
+        )
+    return value
+
+
+def strategy_of(row: str) -> str | None:
+    """The strategy a row measures (None for the closed-book base); a strategy is its own."""
+    return ROWS.get(row).strategy if row in ROWS else row
+
+
 class Result(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    # A `+suffix` names a variant row (e.g. `rag+constrained`), treated like `variant`.
-    strategy: Annotated[str, Field(pattern=r"^(rag|fine_tuning|hybrid|base)(\+[a-z_]+)?$")]
+    strategy: Annotated[str, AfterValidator(_registered_row)]  # a row: `rag+constrained`
     metrics: Metrics
     variant: str | None = None
     answers: list[Any] | None = None  # carried by the prototype output; not used here
@@ -67,18 +97,25 @@ class Calibration:
     results: tuple[Result, ...]
 
     def accuracies(self) -> dict[str, float]:
-        """strategy -> accuracy to use (first row without a variant that has one)."""
-        out: dict[str, float] = {}
-        for r in self.results:
-            if r.variant or "+" in r.strategy or r.strategy == "base" or r.strategy in out:
+        """strategy -> accuracy to use, in file order: from each strategy's highest-ranked row
+        (its order in `StrategySpec.rows`, then file order) that has a figure and no variant."""
+        best: dict[str, tuple[tuple[int, int], float]] = {}
+        for i, r in enumerate(self.results):
+            strategy = strategy_of(r.strategy)
+            if r.variant or strategy is None or strategy not in STRATEGIES:
                 continue
             acc = r.metrics.accuracy_paraphrased
             acc = r.metrics.accuracy if acc is None else acc
-            if acc is not None:
-                out[r.strategy] = acc
-        return out
+            if acc is None:
+                continue
+            rows = STRATEGIES.get(strategy).rows
+            rank = (rows.index(r.strategy) if r.strategy in rows else len(rows), i)
+            if strategy not in best or rank < best[strategy][0]:
+                best[strategy] = (rank, acc)
+        chosen = sorted(best.items(), key=lambda kv: kv[1][0][1])
+        return {s: acc for s, (_, acc) in chosen}
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "used_accuracy": self.accuracies(),
@@ -126,7 +163,7 @@ def load_calibration(path: str | Path) -> Calibration:
 
 def apply_calibration(a: Assumptions, cal: Calibration) -> Assumptions:
     """Measured accuracy replaces base_accuracy_<strategy>; recorded as an override."""
-    values = {f"base_accuracy_{s}": acc for s, acc in cal.accuracies().items()}
+    values = {accuracy_name(s): acc for s, acc in cal.accuracies().items()}
     if not values:
         return a
     return a.with_overrides(values, origin=f"calibration: {cal.source}")

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from core.errors import ConfigError
 
@@ -39,7 +40,7 @@ class Entry(BaseModel):
     range: dict[str, tuple[float, float]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _check_range(self):
+    def _check_range(self) -> Entry:
         if self.confidence == "low" and not self.range:
             raise ValueError("confidence is low, so a `range` {field: [low, high]} is required")
         for key, (lo, hi) in self.range.items():
@@ -110,7 +111,7 @@ class DeploymentDefaults(BaseModel):
 
 
 GeneratorModel = Annotated[TokenModel | SelfHostedModel, Field(discriminator="billing")]
-ADAPTERS = {
+ADAPTERS: dict[str, TypeAdapter[Any]] = {
     "models": TypeAdapter(dict[str, GeneratorModel]),
     "gpus": TypeAdapter(dict[str, Gpu]),
     "embeddings": TypeAdapter(dict[str, Embedding]),
@@ -142,7 +143,7 @@ class PriceBook:
     overrides: tuple[Override, ...] = field(default_factory=tuple)
 
 
-def _explain(e: dict) -> str:
+def _explain(e: ErrorDetails) -> str:
     """Pydantic's error, as `must be >= 0, got -1`."""
     ctx, t = e.get("ctx", {}), e["type"]
     got = f", got {e['input']!r}" if "input" in e and not isinstance(e["input"], dict) else ""
@@ -197,7 +198,7 @@ def _read_yaml(path: Path, label: str) -> Any:
         raise ConfigError(f"{label}: not valid YAML{where}") from None
 
 
-def _coerce(text: str) -> Any:
+def coerce(text: str) -> Any:
     """`--set` values arrive as text: parse them as YAML scalars (numbers, null, strings)."""
     try:
         return yaml.safe_load(text) if isinstance(text, str) else text
@@ -273,7 +274,7 @@ def load_price_book(
             raise ConfigError(
                 f"{key}: price overrides look like prices.<{'|'.join(FILES)}>.<entry>.<field>"
             )
-        value = _coerce(text)
+        value = coerce(text)
         old = _set_path(raw, parts[1], parts[2], value, key)
         origins[f"{parts[1]}.{parts[2]}"] = f"--set {key}"
         records.append(Override(key, old, value, "--set"))

@@ -6,8 +6,10 @@ The CLI and the UI call `run`; `simulate` itself stays pure.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from core.errors import ConfigError
+from core.profile import Profile
 from simulator.assumptions import derive_assumptions
 from simulator.calibration import apply_calibration, load_calibration, parse_calibration
 from simulator.prices import load_price_book
@@ -26,13 +28,13 @@ def parse_assignments(items: list[str] | None) -> dict[str, str]:
 
 
 def run(
-    profile,
+    profile: Profile,
     months: int = 36,
     seed: int = 0,
     draws: int = 2000,
     prices_file: str | Path | None = None,
     sets: list[str] | None = None,
-    calibration_file: str | Path | dict | None = None,
+    calibration_file: str | Path | dict[str, Any] | None = None,
 ) -> SimulationResult:
     """`calibration_file` is a prototype metrics file, or its already-parsed JSON (the app
     passes the latest stored run as a dict)."""

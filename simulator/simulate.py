@@ -7,13 +7,18 @@ Pure: functions of (profile, assumptions, months, seed), so a Ray or Dask map ca
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simulator.assumptions import STRATEGIES, Assumptions
+from core.errors import ConfigError
+from core.profile import Profile
+from core.registry import STRATEGIES
+from simulator.assumptions import Assumptions
 from simulator.model import (
     COMPONENTS,
     central_params,
@@ -22,6 +27,7 @@ from simulator.model import (
     latency,
     uncertain_ranges,
 )
+from simulator.strategies import Param
 
 MAX_MONTHS = 600
 BAND_QUANTILES = (10, 50, 90)
@@ -30,9 +36,9 @@ BAND_QUANTILES = (10, 50, 90)
 @dataclass(frozen=True)
 class SimulationResult:
     rows: pd.DataFrame  # one row per (month, strategy); tidy
-    break_even: tuple[dict, ...]
-    latency: dict
-    sensitivity: tuple[dict, ...]
+    break_even: tuple[dict[str, Any], ...]
+    latency: dict[str, dict[str, Any]]
+    sensitivity: tuple[dict[str, Any], ...]
     assumptions: Assumptions
     months: int
     seed: int
@@ -40,10 +46,10 @@ class SimulationResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
-    def prices_used(self) -> dict:
+    def prices_used(self) -> dict[str, dict[str, Any]]:
         return {k: vars(v) for k, v in self.assumptions.prices.items()}
 
-    def bands(self) -> dict:
+    def bands(self) -> dict[str, dict[str, list[float]]]:
         """strategy -> {column: [values by month]} for the band columns; {} without draws."""
         if not self.draws:
             return {}
@@ -53,7 +59,7 @@ class SimulationResult:
             for s, g in self.rows.groupby("strategy", sort=False)
         }
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         rows = self.rows.astype(object).where(self.rows.notna(), None)
         return {
             "months": self.months,
@@ -72,21 +78,19 @@ class SimulationResult:
 
 
 def _check(months: int, draws: int) -> None:
-    from core.errors import ConfigError
-
     if not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
         raise ConfigError(f"months: must be a whole number from 1 to {MAX_MONTHS}, got {months!r}")
     if not isinstance(draws, int) or not 0 <= draws <= 1_000_000:
         raise ConfigError(f"draws: must be a whole number from 0 to 1000000, got {draws!r}")
 
 
-def _run(profile, a: Assumptions, params: dict, months: int):
-    return evaluate(
-        params, a.billing, a.retrain_interval_months, a.hybrid_retrain_interval_months, months
-    )
+def _run(a: Assumptions, params: Mapping[str, Param], months: int) -> dict[str, dict[str, Any]]:
+    """{strategy: results}, for every registered strategy in registry (display) order; the
+    loops below run over it."""
+    return evaluate(params, a.billing, a.decisions(), months)
 
 
-def sample_params(profile, a: Assumptions, draws: int, seed: int) -> dict:
+def sample_params(profile: Profile, a: Assumptions, draws: int, seed: int) -> dict[str, Param]:
     """Triangular(low, central, high) draws of every uncertain input, shape (draws, 1).
 
     Triangular keeps the central value the mode and never leaves the stated range; inputs are
@@ -100,7 +104,7 @@ def sample_params(profile, a: Assumptions, draws: int, seed: int) -> dict:
     return p
 
 
-def _quantiles(x, months: int) -> np.ndarray:
+def _quantiles(x: Any, months: int) -> np.ndarray:
     """P10/P50/P90 over draws (axis 0) -> (3, months). A result that does not vary by month
     (shape (draws, 1)) is reduced once, not once per month; that halves the Monte Carlo time."""
     x = np.atleast_2d(np.asarray(x, dtype=float))
@@ -108,12 +112,14 @@ def _quantiles(x, months: int) -> np.ndarray:
     return np.array(np.broadcast_to(q, (3, months)))
 
 
-def monte_carlo(profile, a: Assumptions, months: int, draws: int, seed: int) -> dict:
+def monte_carlo(
+    profile: Profile, a: Assumptions, months: int, draws: int, seed: int
+) -> dict[str, dict[str, np.ndarray]]:
     """strategy -> {"cumulative_cost_usd"|"stale_fraction"|"expected_accuracy": (3, months)}
     with rows P10, P50, P90."""
-    out = _run(profile, a, sample_params(profile, a, draws, seed), months)
+    out = _run(a, sample_params(profile, a, draws, seed), months)
     bands = {}
-    for s in STRATEGIES:
+    for s in out:
         cum = np.cumsum(full(out[s]["monthly_cost_usd"], draws, months), axis=1)
         bands[s] = {
             name: _quantiles(arr, months)
@@ -126,12 +132,13 @@ def monte_carlo(profile, a: Assumptions, months: int, draws: int, seed: int) -> 
     return bands
 
 
-def break_even(rows: pd.DataFrame) -> tuple[dict, ...]:
+def break_even(rows: pd.DataFrame) -> tuple[dict[str, Any], ...]:
     """For each pair, the first month the strategy that was dearer in month 1 becomes no
-    dearer (cumulative cost); month None if that never happens within the horizon."""
+    dearer (cumulative cost); month None if that never happens within the horizon. Pairs
+    follow the registry's order, over the strategies the table holds."""
     wide = rows.pivot(index="month", columns="strategy", values="cumulative_cost_usd")
     out = []
-    for a, b in combinations(STRATEGIES, 2):
+    for a, b in combinations([s for s in STRATEGIES.values() if s in wide.columns], 2):
         d = (wide[a] - wide[b]).to_numpy()
         dearer, cheaper = (a, b) if d[0] > 0 else (b, a)
         crossed = np.nonzero(d <= 0)[0] if d[0] > 0 else np.nonzero(d >= 0)[0]
@@ -150,7 +157,7 @@ def break_even(rows: pd.DataFrame) -> tuple[dict, ...]:
     return tuple(out)
 
 
-def sensitivity(profile, a: Assumptions, months: int) -> tuple[dict, ...]:
+def sensitivity(profile: Profile, a: Assumptions, months: int) -> tuple[dict[str, Any], ...]:
     """One-at-a-time tornado: cumulative cost at the horizon with each uncertain input at its
     low then its high end, all else central. All variants run as one batch of draws."""
     base = central_params(profile, a)
@@ -160,9 +167,9 @@ def sensitivity(profile, a: Assumptions, months: int) -> tuple[dict, ...]:
     p = {k: np.full((n, 1), v, dtype=float) for k, v in base.items()}
     for i, name in enumerate(names):
         p[name][1 + 2 * i, 0], p[name][2 + 2 * i, 0] = ranges[name]
-    out = _run(profile, a, p, months)
-    rows = []
-    for s in STRATEGIES:
+    out = _run(a, p, months)
+    rows: list[dict[str, Any]] = []
+    for s in out:
         total = full(out[s]["monthly_cost_usd"], n, months).sum(axis=1)
         for i, name in enumerate(names):
             lo, hi = total[1 + 2 * i], total[2 + 2 * i]
@@ -179,21 +186,16 @@ def sensitivity(profile, a: Assumptions, months: int) -> tuple[dict, ...]:
                 }
             )
     # Retrain cadence is a decision, not a draw; show what halving / doubling it would do.
-    for key in ("retrain_interval_months", "hybrid_retrain_interval_months"):
-        t = getattr(a, key)
+    decisions = a.decisions()
+    for key, t in decisions.items():
         if t <= 0:
             continue
         lo_t, hi_t = max(1, t // 2), min(months, t * 2)
         costs = {}
         for tt in (lo_t, hi_t):
-            kw = {key: tt}
-            ft_t = kw.get("retrain_interval_months", a.retrain_interval_months)
-            hy_t = kw.get("hybrid_retrain_interval_months", a.hybrid_retrain_interval_months)
-            o = evaluate(base, a.billing, ft_t, hy_t, months)
-            costs[tt] = {
-                s: float(full(o[s]["monthly_cost_usd"], 1, months).sum()) for s in STRATEGIES
-            }
-        for s in STRATEGIES:
+            o = evaluate(base, a.billing, {**decisions, key: tt}, months)
+            costs[tt] = {s: float(full(o[s]["monthly_cost_usd"], 1, months).sum()) for s in o}
+        for s in out:
             base_cost = float(full(out[s]["monthly_cost_usd"], n, months)[0].sum())
             lo, hi = costs[lo_t][s], costs[hi_t][s]
             if abs(hi - lo) > 0:
@@ -209,25 +211,26 @@ def sensitivity(profile, a: Assumptions, months: int) -> tuple[dict, ...]:
                         "swing_usd": abs(hi - lo),
                     }
                 )
-    rows.sort(key=lambda r: (STRATEGIES.index(r["strategy"]), -r["swing_usd"]))
+    order = list(out)
+    rows.sort(key=lambda r: (order.index(r["strategy"]), -r["swing_usd"]))
     return tuple(rows)
 
 
 def simulate(
-    profile, assumptions: Assumptions, months: int = 36, seed: int = 0, draws: int = 2000
+    profile: Profile, assumptions: Assumptions, months: int = 36, seed: int = 0, draws: int = 2000
 ) -> SimulationResult:
     """Cost, freshness and accuracy per month for each strategy, with P10/P50/P90 bands from
     `draws` seeded Monte Carlo draws (0 = no bands), break-even months, latency vs budget and a
     tornado of cumulative cost at the horizon."""
     _check(months, draws)
     a = assumptions
-    out = _run(profile, a, central_params(profile, a), months)
+    out = _run(a, central_params(profile, a), months)
     bands = monte_carlo(profile, a, months, draws, seed) if draws else None
     month = np.arange(1, months + 1)
     frames = []
-    for s in STRATEGIES:
+    for s in out:
         o = {k: full(v, 1, months)[0] for k, v in out[s].items()}
-        cols = {"month": month, "strategy": s}
+        cols: dict[str, Any] = {"month": month, "strategy": s}
         cols["monthly_cost_usd"] = o["monthly_cost_usd"]
         cols["cumulative_cost_usd"] = np.cumsum(o["monthly_cost_usd"])
         cols["stale_fraction"] = o["stale_fraction"]
@@ -242,11 +245,11 @@ def simulate(
 
     lat = latency(a)
     budget = profile.latency_budget_ms
-    for s in STRATEGIES:
+    for s in lat:
         lat[s].update(budget_ms=budget, meets_budget=bool(lat[s]["p95_ms"] <= budget))
     notes = ["Costs exclude engineering labour and evaluation; they are infrastructure only."]
     if profile.monthly_budget_usd is not None:
-        for s in STRATEGIES:
+        for s in out:
             over = rows[(rows.strategy == s) & (rows.monthly_cost_usd > profile.monthly_budget_usd)]
             if len(over):
                 notes.append(
