@@ -103,8 +103,8 @@ class Registry(Generic[S]):
         return spec.label if spec else str(value)
 
     def colour(self, value: str, default: str = "#999999") -> str:
-        spec = self._items.get(str(value))
-        return spec.colour if spec else default
+        """The hex colour of a strategy or row; grey for anything else (tasks have none)."""
+        return getattr(self._items.get(str(value)), "colour", default)
 
 
 STRATEGIES: Registry[StrategySpec] = Registry("strategy")
@@ -150,7 +150,7 @@ STRATEGIES.register(
 ROWS.register(
     RowSpec(
         "base",
-        "Base (closed book)",
+        "Closed-book base",
         "#999999",
         None,
         "The generator with no context: the floor every strategy is compared against.",
@@ -159,7 +159,7 @@ ROWS.register(
 ROWS.register(
     RowSpec(
         "rag",
-        "RAG (free text)",
+        "RAG",
         "#1b9e77",
         "rag",
         "Retrieved passages in the prompt; the generator writes its answer freely.",
@@ -168,7 +168,7 @@ ROWS.register(
 ROWS.register(
     RowSpec(
         "rag+constrained",
-        "RAG + extractive reader",
+        "RAG, extractive span search (constrained)",
         "#66c2a5",
         "rag",
         "Same index; the answer is a span copied from a retrieved sentence (forced JSON).",
@@ -178,7 +178,7 @@ ROWS.register(
 ROWS.register(
     RowSpec(
         "fine_tuning",
-        "Fine-tuning (LoRA)",
+        "Fine-tuning",
         "#d95f02",
         "fine_tuning",
         "LoRA adapter trained on the question-answer pairs; no retrieval.",
@@ -188,7 +188,7 @@ ROWS.register(
 ROWS.register(
     RowSpec(
         "hybrid",
-        "Hybrid (RAFT LoRA + RAG)",
+        "Hybrid (FT + RAG)",
         "#7570b3",
         "hybrid",
         "LoRA trained to read retrieved context, used with retrieval; re-indexes, never "
