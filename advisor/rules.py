@@ -19,34 +19,28 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from advisor.features import ORDINALS
 from core.errors import ConfigError
-from core.profile import LEVEL_ORDER, UPDATE_ORDER, Profile
+from core.profile import Profile
 from core.recommendation import FiredRule
-from core.registry import STRATEGIES as STRATEGY_REGISTRY
+from core.registry import STRATEGIES
 
 # libyaml's C loader when present: same safe subset, ~10x faster than the pure-Python one.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 RULES_PATH = Path(__file__).resolve().parent.parent / "data" / "rules.yaml"
-STRATEGIES = list(STRATEGY_REGISTRY.values())
 
-# Which enum fields are ordered, and their order (low -> high). Others compare by equality only.
-ORDINALS: dict[str, list[str]] = {
-    "knowledge_update_frequency": UPDATE_ORDER,
-    "traceability": ["none", "preferred", "required"],
-    "style_consistency": LEVEL_ORDER,
-    "ml_maturity": LEVEL_ORDER,
-}
+# Ordered enum fields (ORDINALS) compare by position; other enums compare by equality only.
 ORDER_OPS = {"<", "<=", ">", ">="}
 OPS = {"==", "!=", "in", "not_in", "exists"} | ORDER_OPS
 
 
 @functools.cache
-def _schema() -> dict:
+def _schema() -> dict[str, Any]:
     return Profile.model_json_schema()
 
 
@@ -104,7 +98,7 @@ class Leaf(BaseModel):
     def matches(self, p: Mapping[str, Any]) -> bool:
         x = p.get(self.field)
         if self.op == "exists":
-            return (x is not None) == self.value
+            return bool((x is not None) == self.value)
         if x is None:  # an optional field left unset satisfies no comparison
             return False
         order = ORDINALS.get(self.field)
@@ -149,13 +143,14 @@ class Combo:
 
 
 Condition = Leaf | Combo
+COMBINATORS: tuple[Literal["all", "any", "not"], ...] = ("all", "any", "not")
 
 
 def parse_condition(raw: Any, path: str = "when") -> Condition:
     """Parse one condition; a ValueError names the path inside the condition that is wrong."""
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a mapping, got {type(raw).__name__}")
-    combos = [k for k in ("all", "any", "not") if k in raw]
+    combos = [k for k in COMBINATORS if k in raw]
     if combos:
         if len(raw) != 1:
             raise ValueError(f"{path}: `{combos[0]}` must be the only key, got {sorted(raw)}")
@@ -181,13 +176,17 @@ def parse_condition(raw: Any, path: str = "when") -> Condition:
     return leaf
 
 
-class Effect(BaseModel):
-    """Points added to each strategy's rule score when the rule fires."""
+def _registered(strategy: str) -> str:
+    """A rule may only score strategies in `core.registry.STRATEGIES` (checked at load)."""
+    if strategy not in STRATEGIES:
+        known = ", ".join(STRATEGIES.values())
+        raise ValueError(f"unknown key: {strategy!r} is not a registered strategy (known: {known})")
+    return strategy
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    fine_tuning: float = Field(default=0.0, ge=-5, le=5)
-    rag: float = Field(default=0.0, ge=-5, le=5)
-    hybrid: float = Field(default=0.0, ge=-5, le=5)
+
+# Points added to each strategy's rule score when the rule fires; a strategy left out gets 0.
+# +-5 bounds one rule: the file's scale is 2 for a strong reason, 0.5 for a tie-breaker.
+Effect = dict[Annotated[str, AfterValidator(_registered)], Annotated[float, Field(ge=-5, le=5)]]
 
 
 class Rule(BaseModel):
@@ -206,7 +205,7 @@ class Rule(BaseModel):
         return parse_condition(v)
 
     def fires(self, profile: Mapping[str, Any]) -> bool:
-        return self.when.matches(profile)
+        return bool(self.when.matches(profile))
 
 
 class RuleBook(BaseModel):
@@ -225,12 +224,12 @@ class RuleBook(BaseModel):
         return rules
 
 
-def _error_lines(err: ValidationError, raw: dict, source: str) -> list[str]:
+def _error_lines(err: ValidationError, raw: Any, source: str) -> list[str]:
     """One line per problem, naming the rule id (not just its index) and the field."""
     lines = []
     rules = raw.get("rules") if isinstance(raw, dict) else None
     for e in err.errors():
-        loc = list(e["loc"])
+        loc = [x for x in e["loc"] if x != "[key]"]  # a bad mapping key: name the key itself
         where = ".".join(str(x) for x in loc) or "(file)"
         if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int) and rules:
             item = rules[loc[1]] if loc[1] < len(rules) else {}
@@ -284,7 +283,7 @@ def fired_rules(
         FiredRule(
             id=r.id,
             sentence=r.sentence,
-            effect=r.effect.model_dump(),
+            effect={s: r.effect.get(s, 0.0) for s in STRATEGIES.values()},
             principle=r.principle,
             citation=r.citation,
             condition=r.when.describe(),
@@ -296,14 +295,11 @@ def fired_rules(
 
 
 def rule_scores(fired: list[FiredRule]) -> dict[str, float]:
-    """Sum of the fired rules' effects per strategy; 0 for all when nothing fires."""
-    return {s: round(sum(f.effect[s] for f in fired), 6) for s in STRATEGIES}
-
-
-# Tie-break when rule scores are equal: RAG first, because every vendor guide says to start
-# with prompting + retrieval and fine-tune only when form or cost demands it.
-TIE_ORDER = ["rag", "hybrid", "fine_tuning"]
+    """Sum of the fired rules' effects per registered strategy; 0 for all when nothing fires."""
+    return {s: round(sum(f.effect.get(s, 0.0) for f in fired), 6) for s in STRATEGIES.values()}
 
 
 def rules_pick(scores: Mapping[str, float]) -> str:
-    return max(TIE_ORDER, key=lambda s: (scores[s], -TIE_ORDER.index(s)))
+    """The registered strategy with the most rule points; ties go to the lowest
+    `StrategySpec.tie_rank` (RAG, then hybrid, then fine-tuning: see core.registry)."""
+    return max(STRATEGIES, key=lambda s: (scores.get(s.value, 0.0), -s.tie_rank)).value

@@ -41,7 +41,7 @@ def _global_options(
     if generator is not None:
         os.environ["FTRAG_GENERATOR"] = str(generator)
     if endpoint is not None:
-        from prototype.backbone import EndpointGenerator
+        from prototype.generator import EndpointGenerator
 
         EndpointGenerator(endpoint)  # validates the URL now, with a clear message
         os.environ["FTRAG_ENDPOINT"] = endpoint
@@ -89,7 +89,7 @@ def doctor(
     from prototype.backbone import doctor_report, prepare_cache
 
     if prepare:
-        prepare_cache(progress=lambda msg: typer.echo(msg, err=True))
+        prepare_cache(progress=_stderr_progress)
     report = doctor_report()
     if format == OutFormat.json:
         emit_json(report)
@@ -233,7 +233,7 @@ def advisor_evaluate(
 ) -> None:
     """Cross-validated accuracy of rules-only, learned-only and blended, plus a held-out split."""
     from advisor.evaluate import cross_validate, evaluate_holdout
-    from advisor.scorer import load_cases
+    from advisor.cases import load_cases
 
     cases = load_cases()
     cv, ho = cross_validate(cases, k=folds), evaluate_holdout(cases)

@@ -7,8 +7,10 @@ import math
 from collections import Counter
 
 import pytest
+import yaml
 
 from advisor import recommend as rec_mod
+from advisor.cases import load_cases
 from advisor.evaluate import (
     WEIGHT_GRID,
     choose_blend,
@@ -18,7 +20,9 @@ from advisor.evaluate import (
     retrain,
     split_cases,
 )
-from advisor.scorer import load_cases, load_model_file
+from advisor.rules import RULES_PATH, parse_rules
+from advisor.scorer import load_model_file
+from core.registry import STRATEGIES, StrategySpec
 
 # Floors, not targets: the held-out split has 30 cases, so one case is 3.3 points.
 MIN_HOLDOUT_ACCURACY = 0.8
@@ -98,3 +102,28 @@ def test_retrain_uses_feedback_and_writes_json_coefficients(cases, tmp_path):
     model = load_model_file(tmp_path / "scorer.json")
     assert model.meta["n_feedback"] == 1
     assert model.meta["blend_weight"] == out["blend"]["weight"]
+
+
+def test_evaluation_covers_a_registered_strategy_without_cases(cases):
+    """A strategy with rules but no labelled cases is a column everywhere, and is scored."""
+    raw = yaml.safe_load(RULES_PATH.read_text(encoding="utf-8"))
+    raw["rules"].append(
+        {
+            "id": "toy_always",
+            "when": {"field": "labeled_examples", "op": ">=", "value": 0},
+            "effect": {"toy": 5.0},
+            "sentence": "A toy reason that fires on every profile.",
+            "principle": "test only",
+            "citation": "this test",
+        }
+    )
+    STRATEGIES.register(StrategySpec("toy", "Toy", "the toy strategy", "#000000"))
+    try:
+        report = evaluate_holdout(cases, book=parse_rules(raw))
+    finally:
+        STRATEGIES.unregister("toy")
+    assert list(report.confusion) == ["fine_tuning", "rag", "hybrid", "toy"]
+    assert all(list(row) == list(report.confusion) for row in report.confusion.values())
+    assert report.n_eval == 30 and "toy" in report.to_text()
+    assert any(p["rules"] == "toy" for p in report.predictions)  # the rules can pick it
+    assert all(p["learned"] != "toy" for p in report.predictions)  # the scorer cannot

@@ -11,10 +11,23 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
-from advisor.recommend import blend_scores, recommend, to_markdown
-from advisor.scorer import CLASSES, FEATURE_NAMES, LinearModel
+from advisor.features import FEATURE_NAMES
+from advisor.recommend import (
+    MAX_PROBABILITY,
+    blend_scores,
+    capped,
+    learned_over,
+    recommend,
+    to_markdown,
+)
+from advisor.rules import RULES_PATH, parse_rules
+from advisor.scorer import LinearModel, default_model
 from core.profile import Profile, load_profile
+from core.registry import STRATEGIES, StrategySpec, strategy_values
+
+CLASSES = strategy_values()  # the built-in strategies, which the case library labels
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ROOT / "data" / "profiles"
@@ -148,6 +161,80 @@ def test_recommend_is_fast_once_warm():
     for _ in range(10):
         recommend(BASE)
     assert (time.perf_counter() - t) / 10 < 0.05
+
+
+# --- confidence -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "p, expected",
+    [
+        ({"a": 0.6, "b": 0.4}, {"a": 0.6, "b": 0.4}),
+        ({"a": 0.99, "b": 0.01}, {"a": 0.99, "b": 0.01}),
+        ({"a": 0.999, "b": 0.001}, {"a": 0.99, "b": 0.01}),
+        ({"a": 0.0, "b": 1.0, "c": 0.0}, {"a": 0.005, "b": 0.99, "c": 0.005}),
+    ],
+)
+def test_capped_lowers_only_the_top_and_keeps_the_sum(p, expected):
+    out = capped(p)
+    assert out == pytest.approx(expected)
+    assert sum(out.values()) == pytest.approx(1.0)
+
+
+def test_confidence_is_never_reported_as_certain():
+    """BASE is RAG on every count (rules +9.75, scorer ~0.99): the blend is > 0.999."""
+    r = recommend(BASE)
+    assert r.strategy == "rag" and r.confidence == MAX_PROBABILITY < 1.0
+    assert max(r.scores.values()) <= MAX_PROBABILITY
+    assert max(r.learned.probabilities.values()) <= MAX_PROBABILITY
+    assert "(confidence 99%)" in to_markdown(r)
+
+
+# --- a registered strategy the scorer has never seen -----------------------------------------
+
+TOY_RULE = {
+    "id": "toy_for_permissions",
+    "when": {"field": "access_control", "op": "==", "value": True},
+    "effect": {"toy": 5.0, "rag": -5.0},
+    "sentence": "A toy reason that fires on per-user permissions.",
+    "principle": "test only",
+    "citation": "this test",
+}
+
+
+def test_learned_over_gives_an_unlearned_strategy_the_smallest_probability():
+    p = {"fine_tuning": 0.1, "rag": 0.7, "hybrid": 0.2}
+    assert learned_over(p, ["rag", "toy"]) == {"rag": 0.7, "toy": 0.1}
+
+
+def test_a_registered_strategy_without_cases_can_be_recommended():
+    plain = recommend(BASE)
+    raw = yaml.safe_load(RULES_PATH.read_text(encoding="utf-8"))
+    uniform = _fixed_model("rag")
+    uniform = LinearModel(**{**uniform.__dict__, "intercept": (0.0,) * len(CLASSES)})
+    STRATEGIES.register(StrategySpec("toy", "Toy", "the toy strategy", "#000000"))
+    try:
+        book = parse_rules({**raw, "rules": [*raw["rules"], TOY_RULE]})
+        rules_only = recommend(BASE, book=book, weight=1.0)
+        no_opinion = recommend(BASE, book=book, model=uniform)  # every learned p is 1/3
+        blended = recommend(BASE, book=book)
+        md = to_markdown(rules_only)
+    finally:
+        STRATEGIES.unregister("toy")
+    # the rules can carry it, alone or when the scorer has no preference
+    assert rules_only.strategy == rules_only.rules_pick == "toy"
+    assert rules_only.rule_scores["toy"] == 5.0 and rules_only.confidence < 1.0
+    assert set(rules_only.scores) == {*CLASSES, "toy"}
+    assert sum(rules_only.scores.values()) == pytest.approx(1.0, abs=1e-3)
+    assert no_opinion.strategy == "toy"
+    # the scorer enters with its smallest probability, so it still outvotes 5 rule points here
+    assert blended.strategy == "rag" and blended.scores["toy"] < blended.scores["rag"]
+    # the scorer itself is untouched: same classes, same probabilities, no toy contributions
+    assert blended.learned == plain.learned and set(blended.learned.probabilities) == set(CLASSES)
+    assert rules_only.learned.top_contributions == []
+    assert default_model().classes == CLASSES
+    assert "| toy |" in md and "n/a" in md and "No labelled case names toy" in md
+    assert "toy" not in STRATEGIES
 
 
 # --- the command line -------------------------------------------------------------------------

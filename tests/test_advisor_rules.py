@@ -16,6 +16,7 @@ from advisor.rules import (
 )
 from core.errors import ConfigError
 from core.profile import Profile
+from core.registry import STRATEGIES, StrategySpec
 
 BASE = dict(
     name="base",
@@ -310,3 +311,40 @@ def test_adding_a_rule_is_adding_a_row():
 def test_ties_prefer_rag_then_hybrid():
     assert rules_pick({"fine_tuning": 0.0, "rag": 0.0, "hybrid": 0.0}) == "rag"
     assert rules_pick({"fine_tuning": 1.0, "rag": 0.0, "hybrid": 1.0}) == "hybrid"
+
+
+# --- rules follow the strategy registry -------------------------------------------------------
+
+
+@pytest.fixture
+def toy():
+    """A strategy registered only for the test (no rule column in data/, no cases)."""
+    spec = STRATEGIES.register(
+        StrategySpec("toy", "Toy", "the toy strategy", "#000000", tie_rank=-1)
+    )
+    try:
+        yield spec
+    finally:
+        STRATEGIES.unregister("toy")
+
+
+def test_an_unregistered_strategy_in_an_effect_names_rule_and_key():
+    with pytest.raises(ConfigError) as exc:
+        parse_rules({"rules": [{**GOOD_RULE, "effect": {"rag": 1.0, "toy": 2.0}}]}, "rules.yaml")
+    (line,) = exc.value.lines()
+    assert line.startswith("rules.yaml: rule `r1`: effect.toy: unknown key")
+    assert "not a registered strategy (known: fine_tuning, rag, hybrid)" in line
+
+
+def test_effects_and_scores_cover_every_registered_strategy(toy):
+    book = parse_rules({"rules": [{**GOOD_RULE, "effect": {"toy": 2.0}}]})
+    fired = fired_rules(profile(access_control=True), book)
+    assert fired[0].effect == {"fine_tuning": 0.0, "rag": 0.0, "hybrid": 0.0, "toy": 2.0}
+    assert rule_scores(fired) == {"fine_tuning": 0.0, "rag": 0.0, "hybrid": 0.0, "toy": 2.0}
+    assert rules_pick(rule_scores(fired)) == "toy"
+
+
+def test_ties_follow_the_registry_tie_rank(toy):
+    # toy's tie_rank (-1) is below RAG's (0), so it now wins a four-way tie
+    assert rules_pick({"fine_tuning": 0.0, "rag": 0.0, "hybrid": 0.0, "toy": 0.0}) == "toy"
+    assert rules_pick({"fine_tuning": 0.0, "rag": 0.0, "hybrid": 0.0}) == "toy"  # absent = 0

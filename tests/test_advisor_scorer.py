@@ -1,4 +1,4 @@
-"""Learned scorer: scikit-learn conventions, the solver, features, the JSON model, the library."""
+"""Learned scorer: scikit-learn conventions, the fit, features, the JSON model, the library."""
 
 from __future__ import annotations
 
@@ -14,25 +14,22 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
 
+from advisor.cases import feedback_examples, load_cases, parse_cases, training_set
+from advisor.features import FEATURE_NAMES, featurize, featurize_many
 from advisor.scorer import (
-    CLASSES,
-    FEATURE_NAMES,
     LinearModel,
     StrategyScorer,
     default_model,
-    featurize,
-    featurize_many,
-    feedback_examples,
     fit_linear_model,
-    load_cases,
     load_model_file,
-    parse_cases,
     save_model_file,
     train_model,
-    training_set,
 )
 from core.errors import ConfigError
 from core.profile import Profile
+from core.registry import strategy_values
+
+CLASSES = strategy_values()  # the built-in strategies, which the case library labels
 
 BASE = dict(
     name="p",
@@ -116,7 +113,7 @@ def test_works_inside_sklearn_cross_validation(data):
 
 
 def test_solver_matches_sklearn_logistic_regression(data):
-    """Same objective, same optimum: our Newton solver against lbfgs."""
+    """Same objective, same optimum: the estimator against a bare LogisticRegression."""
     X, y, _ = data
     ours = StrategyScorer(C=0.3).fit(X, y)
     Z = (X - ours.mean_) / ours.scale_
@@ -145,6 +142,36 @@ def test_contributions_explain_the_logit_differences(data):
     centred = logits - logits.mean(axis=1, keepdims=True)
     b = est.intercept_ - est.intercept_.mean()
     assert np.allclose(c.sum(axis=2) + b, centred)
+
+
+def test_two_classes_give_a_symmetric_pair_of_logits(data):
+    """With two classes scikit-learn keeps one logit; coef_ still has one row per class."""
+    X, y, _ = data
+    keep = y != "hybrid"
+    est = StrategyScorer().fit(X[keep], y[keep])
+    assert est.coef_.shape == (2, len(FEATURE_NAMES))
+    assert np.allclose(est.coef_[0], -est.coef_[1])
+    Z = (X[keep] - est.mean_) / est.scale_
+    assert np.allclose(est.predict_proba(X[keep]), est.logistic_.predict_proba(Z))
+    model = LinearModel.from_estimator(est)
+    assert model.classes == ("fine_tuning", "rag")  # registry order, not alphabetical
+    assert np.allclose(model.predict_proba(X[keep]), est.predict_proba(X[keep]))
+
+
+def test_json_holds_coefficients_and_provenance_only(tmp_path):
+    d = json.loads(save_model_file(train_model(load_cases()), tmp_path / "m.json").read_text())
+    assert set(d) == {
+        "classes",
+        "feature_names",
+        "mean",
+        "scale",
+        "coef",
+        "intercept",
+        "meta",
+        "reference_cases",
+    }
+    assert d["classes"] == list(CLASSES) and d["feature_names"] == list(FEATURE_NAMES)
+    assert d["meta"]["C"] == 0.3 and d["meta"]["solver"] == "lbfgs"
 
 
 # --- LinearModel: the fast path ---------------------------------------------------------------
@@ -179,6 +206,7 @@ def test_json_round_trip_predicts_the_same(tmp_path):
         (lambda d: d.__setitem__("scale", [0.0] * len(d["scale"])), "non-positive scale"),
         (lambda d: d.__setitem__("pickle", "x"), "pickle"),
         (lambda d: d.__setitem__("mean", "oops"), "mean"),
+        (lambda d: d["classes"].__setitem__(0, "prompting"), "registered strategies"),
     ],
 )
 def test_bad_model_files_are_refused(tmp_path, mutate, message):

@@ -10,7 +10,7 @@ from core.errors import AdvisorError
 from ui import services, state
 from ui.common import colour, label, md, show_error, strategies
 
-OUTCOMES = ("worked", "mixed", "failed")  # advisor.scorer.OUTCOME_WEIGHT's vocabulary
+OUTCOMES = ("worked", "mixed", "failed")  # advisor.cases.OUTCOME_WEIGHT's vocabulary
 TOP_FEATURES = 10
 
 
