@@ -1,11 +1,11 @@
 """Decision: the one value a report renders (profile + recommendation + simulation + prototype).
 
-A Decision holds plain JSON data only (dicts of str/float/int/bool/None/lists), never live
-objects, so `Decision.from_dict(json.loads(json.dumps(d.to_dict())))` is equal to `d` and a
-report re-rendered from its JSON file is byte-identical to the first one. Files written by
-`ftrag report --format json` are read back through `from_dict`, which validates them at this
-edge and names the offending key. Must not import torch: it only calls the advisor and the
-(pure numpy) simulator.
+A Decision holds typed values (`Recommendation`, `SimulationResult`, `PrototypeRun`) built from
+JSON, and writes the same JSON back: `Decision.from_dict(json.loads(d.to_json()))` is equal to
+`d`, and a report re-rendered from its JSON file is byte-identical to the first one. Files
+written by `ftrag report --format json` are read back through `from_dict`, which validates them
+at this edge and names the offending key; the values' own `from_dict`s then read older
+spellings, so nothing downstream guesses keys. Must not import torch.
 """
 
 from __future__ import annotations
@@ -21,6 +21,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from core.errors import DecisionError, ProfileError
+from core.prototype_result import PrototypeRun
+from core.recommendation import Recommendation
+from core.registry import STRATEGIES
+from core.simulation import SimulationResult
 
 KIND = "ftrag.decision"
 SCHEMA_VERSION = 1
@@ -28,7 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # A decision with a 600-month simulation and a full prototype run is a few MB; refuse more
 # before parsing so a wrong file (a model, a dataset) fails fast with a clear message.
 MAX_DECISION_BYTES = 64 * 1024 * 1024
-STRATEGY_VALUES = ("fine_tuning", "rag", "hybrid")
 
 
 # --- validation of foreign JSON (the edge) ----------------------------------------------------
@@ -41,20 +44,29 @@ class _Loose(BaseModel):
 
 
 class _Recommendation(_Loose):
-    strategy: Literal["fine_tuning", "rag", "hybrid"]
+    strategy: str
     confidence: float = Field(ge=0, le=1)
     scores: dict[str, float | None] = Field(default_factory=dict)
     rules: list[dict[str, Any]] = Field(default_factory=list)
     learned: dict[str, Any] | None = None
+
+    @field_validator("strategy")
+    @classmethod
+    def _registered(cls, v: str) -> str:
+        if v not in STRATEGIES:
+            raise ValueError(f"must be one of {', '.join(STRATEGIES.values())}")
+        return v
 
 
 class _Simulation(_Loose):
     months: int = Field(ge=1)
     rows: list[dict[str, Any]] = Field(min_length=1)
     break_even: list[dict[str, Any]] = Field(default_factory=list)
-    latency: dict[str, Any] = Field(default_factory=dict)
+    latency: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    sensitivity: list[dict[str, Any]] | None = None
     assumptions: dict[str, Any] = Field(default_factory=dict)
-    prices_used: dict[str, Any] = Field(default_factory=dict)
+    overrides: list[dict[str, Any]] | None = None
+    prices_used: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 class _ProtoResult(_Loose):
@@ -144,26 +156,36 @@ def default_title(name: str) -> str:
 
 @dataclass(frozen=True)
 class Decision:
-    """Everything a report shows, as plain data. Build with `build_decision`, or read a file
-    with `load_decision`; both validate."""
+    """Everything a report shows. Build with `build_decision`, or read a file with
+    `load_decision`; both validate."""
 
-    profile: dict
-    recommendation: dict
-    simulation: dict | None
-    prototype: dict | None
+    profile: dict[str, Any]
+    recommendation: Recommendation
+    simulation: SimulationResult | None
+    prototype: PrototypeRun | None
     created_at: str
-    versions: dict = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
     title: str = ""  # empty -> "<profile name>: fine-tuning, RAG or hybrid?"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
+        # A caller holding a part as JSON (`replace(d, prototype=load_prototype_run(p))`) gets
+        # it read once, here, so the value always holds typed parts.
+        for name, kind in (
+            ("recommendation", Recommendation),
+            ("simulation", SimulationResult),
+            ("prototype", PrototypeRun),
+        ):
+            part = getattr(self, name)
+            if isinstance(part, Mapping):
+                object.__setattr__(self, name, kind.from_dict(part))
         if not self.title:
             object.__setattr__(self, "title", default_title(self.profile.get("name", "")))
 
     @property
     def strategy(self) -> str:
-        return self.recommendation["strategy"]
+        return self.recommendation.strategy
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "kind": KIND,
             "schema_version": SCHEMA_VERSION,
@@ -171,9 +193,9 @@ class Decision:
             "created_at": self.created_at,
             "versions": dict(self.versions),
             "profile": self.profile,
-            "recommendation": self.recommendation,
-            "simulation": self.simulation,
-            "prototype": self.prototype,
+            "recommendation": self.recommendation.to_dict(),
+            "simulation": self.simulation.to_dict() if self.simulation else None,
+            "prototype": self.prototype.to_dict() if self.prototype else None,
         }
 
     def to_json(self) -> str:
@@ -204,13 +226,13 @@ class Decision:
         except ProfileError as e:
             lines = [f"{source}: profile.{line}" for line in e.lines()]
             raise DecisionError("; ".join(lines), lines) from None
-        # Keep the producers' data as given (validated, not rebuilt) so nothing is lost.
+        sim, proto = data.get("simulation"), data.get("prototype")
         return cls(
             title=data["title"],
             profile=data["profile"],
-            recommendation=data["recommendation"],
-            simulation=data.get("simulation"),
-            prototype=data.get("prototype"),
+            recommendation=Recommendation.from_dict(data["recommendation"]),
+            simulation=SimulationResult.from_dict(sim) if sim is not None else None,
+            prototype=PrototypeRun.from_dict(proto) if proto is not None else None,
             created_at=data["created_at"],
             versions=data["versions"],
         )
@@ -245,8 +267,9 @@ def load_decision(path: str | Path) -> Decision:
     return Decision.from_dict(_read_json(path, "an ftrag decision"), str(path))
 
 
-def prototype_from_dict(data: Any, source: str = "prototype run") -> dict:
-    """`{"results": [...]}` or one result object -> `{"results": [...]}` (validated)."""
+def prototype_from_dict(data: Any, source: str = "prototype run") -> dict[str, Any]:
+    """`{"results": [...]}` or one result object -> `{"results": [...]}`, validated JSON
+    (`PrototypeRun.from_dict` reads it)."""
     if isinstance(data, dict) and "results" not in data and "strategy" in data:
         data = {"results": [data]}
     if not isinstance(data, dict):
@@ -262,7 +285,7 @@ def prototype_from_dict(data: Any, source: str = "prototype run") -> dict:
     return plain(data)
 
 
-def load_prototype_run(path: str | Path) -> dict:
+def load_prototype_run(path: str | Path) -> dict[str, Any]:
     """Read `ftrag prototype --format json` output (one result or `--strategy all`)."""
     return prototype_from_dict(_read_json(path, "a prototype run"), str(path))
 

@@ -1,8 +1,14 @@
-"""PrototypeResult: the value every strategy run returns (metrics JSON of ARCHITECTURE.md)."""
+"""PrototypeResult and PrototypeRun: what a strategy run returns, and a run of several rows.
+
+`from_dict` is the one place that reads older files: a metric key they lack is None (never
+invented) and a runner that named the model `generator` in `meta` reads as `model`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 METRIC_KEYS = (
     "accuracy",
@@ -24,22 +30,61 @@ class PrototypeResult:
     gold data is absent is None, never invented. Extra metrics (e.g. accuracy after a
     retrain) go beside them in `extra_metrics`."""
 
-    strategy: str
+    strategy: str  # a prototype row (core.registry.ROWS): "rag", "rag+constrained", "base", ...
     metrics: dict
     answers: list = field(default_factory=list)
     extra_metrics: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)  # corpus, model, device, timings, settings
+    variant: str | None = None  # older runs: a decoding variant of the row ("constrained")
 
     def __post_init__(self):
         missing = [k for k in METRIC_KEYS if k not in self.metrics]
         if missing:
             raise ValueError(f"PrototypeResult({self.strategy}): metrics missing {missing}")
 
-    def to_dict(self) -> dict:
-        d = asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"strategy": self.strategy}
+        if self.variant:
+            d["variant"] = self.variant
         d["metrics"] = {**{k: self.metrics[k] for k in METRIC_KEYS}, **self.extra_metrics}
-        del d["extra_metrics"]
+        d["answers"] = list(self.answers)
+        d["meta"] = dict(self.meta)
         return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> PrototypeResult:
+        metrics = dict(d.get("metrics") or {})
+        meta = dict(d.get("meta") or {})
+        if "generator" in meta and not meta.get("model"):
+            meta["model"] = meta.pop("generator")
+        return cls(
+            strategy=str(d["strategy"]),
+            metrics={k: metrics.get(k) for k in METRIC_KEYS},
+            answers=list(d.get("answers") or []),
+            extra_metrics={k: v for k, v in metrics.items() if k not in METRIC_KEYS},
+            meta=meta,
+            variant=str(d["variant"]) if d.get("variant") else None,
+        )
+
+
+@dataclass(frozen=True)
+class PrototypeRun:
+    """The results of one `ftrag prototype` run (one row or `--strategy all`), plus what the
+    runner wrote beside them (`corpus`, `strategies`), kept as given."""
+
+    results: list[PrototypeResult]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.extra, "results": [r.to_dict() for r in self.results]}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> PrototypeRun:
+        """`{"results": [...], ...}`, validated at the edge (`core.decision`)."""
+        return cls(
+            results=[PrototypeResult.from_dict(r) for r in d["results"] if isinstance(r, Mapping)],
+            extra={str(k): v for k, v in d.items() if k != "results"},
+        )
 
 
 def peak_rss_mb() -> float:

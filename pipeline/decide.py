@@ -19,6 +19,7 @@ from core.decision import (
     plain,
     prototype_from_dict,
 )
+from core.prototype_result import PrototypeRun
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,7 +71,7 @@ def build_decision(
     months: int = 36,
     overrides: Mapping[str, Any] | list[str] | None = None,
     calibration: str | Path | dict | None = None,
-    prototype: dict | str | Path | None = None,
+    prototype: PrototypeRun | Mapping[str, Any] | str | Path | None = None,
     seed: int = 0,
     *,
     draws: int = 2000,
@@ -83,8 +84,9 @@ def build_decision(
 
     `overrides` are simulator assumptions and prices (`{"change_rate_per_month": 0.1}` or
     `["prices.models.gpt-4o.input_per_mtok=2"]`); `calibration` is a prototype metrics file (or its
-    parsed JSON) whose measured accuracy replaces the cited one in the simulation. `created_at` and
-    `versions` are injectable so golden tests are byte-stable.
+    parsed JSON) whose measured accuracy replaces the cited one in the simulation; `prototype` is
+    a run to attach (a PrototypeRun, its JSON, or a file). `created_at` and `versions` are
+    injectable so golden tests are byte-stable.
     """
     from advisor.recommend import recommend
     from core.profile import Profile, profile_from_dict
@@ -101,10 +103,13 @@ def build_decision(
         sets=_assignments(overrides),
         calibration_file=calibration,
     )
+    proto: dict[str, Any] | None = None
     if isinstance(prototype, str | Path):
-        prototype = load_prototype_run(prototype)
+        proto = load_prototype_run(prototype)
+    elif isinstance(prototype, PrototypeRun):
+        proto = prototype.to_dict()
     elif prototype is not None:
-        prototype = prototype_from_dict(prototype)
+        proto = prototype_from_dict(prototype)
     # Round-trip through JSON now, so the in-memory Decision is exactly what its file holds.
     data = plain(
         {
@@ -116,7 +121,7 @@ def build_decision(
             "profile": p.model_dump(mode="json"),
             "recommendation": rec.to_dict() if hasattr(rec, "to_dict") else rec,
             "simulation": sim.to_dict() if hasattr(sim, "to_dict") else sim,
-            "prototype": prototype,
+            "prototype": proto,
         }
     )
     return Decision.from_dict(json.loads(json.dumps(data, allow_nan=False)), "build_decision")

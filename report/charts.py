@@ -1,9 +1,5 @@
-"""Charts for a report: the simulator's own figures (one palette product-wide) plus the
-prototype metrics chart, built from a Decision's plain data.
-
-`simulator.figures` draws from a SimulationResult; a report may be re-rendered from a JSON file
-that has no live result, so `_SimulationView` rebuilds just the attributes those figures read
-(rows, latency, sensitivity, months) from the simulation dict.
+"""The report's charts, in reading order: the simulation figures (`report.figures`) plus the
+prototype metrics chart, each with the section it belongs under and its caption.
 """
 
 from __future__ import annotations
@@ -12,6 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.decision import Decision
+from core.prototype_result import METRIC_KEYS, PrototypeRun
+from core.registry import ROWS
+from report.sections.prototype import metric_column, ordered_results, row_name
 
 # Print geometry: A4 text width at 96 dpi is ~700 px; render wider and let the PDF scale down,
 # so labels stay sharp and legible.
@@ -28,57 +27,20 @@ class Chart:
     figure: Any  # plotly.graph_objects.Figure
 
 
-@dataclass(frozen=True)
-class _SimulationView:
-    rows: Any
-    latency: dict
-    sensitivity: tuple
-    months: int
-
-
-def _view(sim: dict) -> _SimulationView:
-    import pandas as pd
-
-    rows = pd.DataFrame(sim["rows"])
-    for col in rows.columns:  # JSON nulls (no Monte Carlo) -> NaN, as in a live result
-        if col not in ("strategy",):
-            rows[col] = pd.to_numeric(rows[col], errors="coerce")
-    return _SimulationView(
-        rows=rows,
-        latency=sim.get("latency") or {},
-        sensitivity=tuple(sim.get("sensitivity") or ()),
-        months=int(sim["months"]),
-    )
-
-
-def _prototype_figure(proto: dict):
+def _prototype_figure(run: PrototypeRun):
     import plotly.graph_objects as go
 
-    from report.context import label
-
-    metrics = (
-        ("accuracy", "Accuracy"),
-        ("accuracy_paraphrased", "Paraphrased"),
-        ("accuracy_updated", "After update"),
-        ("format_compliance", "Format"),
-        ("source_accuracy", "Source"),
-    )
-    try:
-        from report.figures import PALETTE
-    except Exception:  # noqa: BLE001 - the chart must not fail because a palette moved
-        PALETTE = {}
-    palette = {"base": "#999999", **PALETTE}
+    # The share metrics (accuracy, paraphrased, after update, format, source), one axis 0-1.
+    shares = [(k, metric_column(k)[0]) for k in METRIC_KEYS if metric_column(k)[1] == "pct"]
     fig = go.Figure()
-    for r in proto.get("results") or []:
-        m = r.get("metrics") or {}
-        name = label(r.get("strategy")) + (f" ({r['variant']})" if r.get("variant") else "")
-        ys = [m.get(k) for k, _ in metrics]
+    for r in ordered_results(run):
+        ys = [r.metrics[k] for k, _ in shares]
         fig.add_trace(
             go.Bar(
-                x=[t for _, t in metrics],
+                x=[t for _, t in shares],
                 y=ys,
-                name=name,
-                marker_color=palette.get(r.get("strategy")),
+                name=row_name(r),
+                marker_color=ROWS.colour(r.strategy),
                 text=[f"{y:.0%}" if isinstance(y, int | float) else "n/a" for y in ys],
                 textposition="outside",
             )
@@ -102,8 +64,7 @@ def build_charts(decision: Decision) -> list[Chart]:
     if sim:
         from report import figures as F
 
-        view = _view(sim)
-        months = view.months
+        months = sim.months
         charts += [
             Chart(
                 "chart-cumulative-cost",
@@ -111,24 +72,24 @@ def build_charts(decision: Decision) -> list[Chart]:
                 "Cumulative cost",
                 f"Cumulative cost per strategy over {months} months; the shaded band is the "
                 "Monte Carlo P10-P90 range.",
-                F.cumulative_cost(view),
+                F.cumulative_cost(sim),
             ),
             Chart(
                 "chart-monthly-breakdown",
                 "cost",
                 "Monthly cost by component",
                 "What each month's bill is made of, per strategy.",
-                F.monthly_breakdown(view),
+                F.monthly_breakdown(sim),
             ),
         ]
-        if any(r.get("strategy") == decision.strategy for r in view.sensitivity):
+        if any(r.strategy == decision.strategy for r in sim.sensitivity):
             charts.append(
                 Chart(
                     "chart-tornado",
                     "cost",
                     "Sensitivity",
                     f"Cumulative cost at month {months} with each input at its low and high end.",
-                    F.tornado(view, decision.strategy, top=8),
+                    F.tornado(sim, decision.strategy, top=8),
                 )
             )
         charts.append(
@@ -138,20 +99,20 @@ def build_charts(decision: Decision) -> list[Chart]:
                 "Freshness and expected accuracy",
                 "Share of the knowledge that changed since the model or index last saw it, and "
                 "the expected accuracy that follows from it.",
-                F.freshness(view),
+                F.freshness(sim),
             )
         )
-        if view.latency:
+        if sim.latency:
             charts.append(
                 Chart(
                     "chart-latency",
                     "latency",
                     "Latency vs budget",
                     "p50 and p95 latency of one answer against the p95 budget.",
-                    F.latency_vs_budget(view),
+                    F.latency_vs_budget(sim),
                 )
             )
-    if decision.prototype and decision.prototype.get("results"):
+    if decision.prototype and decision.prototype.results:
         charts.append(
             Chart(
                 "chart-prototype",

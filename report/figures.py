@@ -1,33 +1,20 @@
-"""Plotly figures of a SimulationResult. They only draw: every number comes from the result.
-
-One palette for the whole product, so a strategy has the same colour on every chart.
+"""Plotly figures of a simulation (`core.simulation.SimulationResult`). They only draw: every
+number comes from the result, every strategy's label and colour from `core.registry`, every
+cost component's from `core.simulation.COST_COMPONENTS`.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import plotly.graph_objects as go
 
-from simulator.model import COMPONENTS
-from simulator.simulate import SimulationResult
+from core.registry import STRATEGIES
+from core.simulation import SimulationResult, component_colour, component_label
+from report.text import in_order
 
-PALETTE = {"fine_tuning": "#d95f02", "rag": "#1b9e77", "hybrid": "#7570b3"}
-LABELS = {"fine_tuning": "Fine-tuning", "rag": "RAG", "hybrid": "Hybrid (FT + RAG)"}
-COMPONENT_COLOURS = dict(
-    zip(
-        COMPONENTS,
-        (
-            "#8c564b",
-            "#d62728",
-            "#2ca02c",
-            "#17becf",
-            "#bcbd22",
-            "#7f7f7f",
-            "#1f77b4",
-            "#ff7f0e",
-        ),
-        strict=True,
-    )
-)
+label = STRATEGIES.label
+colour = STRATEGIES.colour
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -47,16 +34,27 @@ def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
     return fig
 
 
+def _groups(result: SimulationResult) -> list[tuple[str, list[dict[str, Any]]]]:
+    """(strategy, its rows in month order), strategies in registry order."""
+    by = result.rows_by_strategy()
+    return [(s, by[s]) for s in in_order(by, STRATEGIES)]
+
+
+def _col(rows: list[dict[str, Any]], name: str) -> list[Any]:
+    """One column of the rows; JSON null (no Monte Carlo) stays None, a gap in the line."""
+    return [r.get(name) for r in rows]
+
+
 def cumulative_cost(result: SimulationResult) -> go.Figure:
     """Cumulative cost per strategy, with the Monte Carlo P10-P90 band shaded."""
     fig = go.Figure()
-    for s, g in result.rows.groupby("strategy", sort=False):
-        colour = PALETTE[s]
-        if g["cumulative_cost_usd_p10"].notna().all():
+    for s, rows in _groups(result):
+        month, p10 = _col(rows, "month"), _col(rows, "cumulative_cost_usd_p10")
+        if all(v is not None for v in p10):
             fig.add_trace(
                 go.Scatter(
-                    x=g.month,
-                    y=g.cumulative_cost_usd_p90,
+                    x=month,
+                    y=_col(rows, "cumulative_cost_usd_p90"),
                     mode="lines",
                     line=dict(width=0),
                     showlegend=False,
@@ -65,22 +63,22 @@ def cumulative_cost(result: SimulationResult) -> go.Figure:
             )
             fig.add_trace(
                 go.Scatter(
-                    x=g.month,
-                    y=g.cumulative_cost_usd_p10,
+                    x=month,
+                    y=p10,
                     mode="lines",
                     line=dict(width=0),
                     fill="tonexty",
-                    fillcolor=_rgba(colour, 0.18),
-                    name=f"{LABELS[s]} P10-P90",
+                    fillcolor=_rgba(colour(s), 0.18),
+                    name=f"{label(s)} P10-P90",
                 )
             )
         fig.add_trace(
             go.Scatter(
-                x=g.month,
-                y=g.cumulative_cost_usd,
+                x=month,
+                y=_col(rows, "cumulative_cost_usd"),
                 mode="lines",
-                line=dict(color=colour, width=2.5),
-                name=LABELS[s],
+                line=dict(color=colour(s), width=2.5),
+                name=label(s),
             )
         )
     return _layout(
@@ -92,18 +90,19 @@ def monthly_breakdown(result: SimulationResult) -> go.Figure:
     """Stacked monthly cost by component, one panel group per strategy."""
     from plotly.subplots import make_subplots
 
-    groups = list(result.rows.groupby("strategy", sort=False))
+    groups = _groups(result)
     fig = make_subplots(
-        rows=1, cols=len(groups), shared_yaxes=True, subplot_titles=[LABELS[s] for s, _ in groups]
+        rows=1, cols=len(groups), shared_yaxes=True, subplot_titles=[label(s) for s, _ in groups]
     )
-    for i, (_, g) in enumerate(groups, start=1):
-        for c in COMPONENTS:
+    components = result.component_columns()
+    for i, (_, rows) in enumerate(groups, start=1):
+        for c in components:
             fig.add_trace(
                 go.Bar(
-                    x=g.month,
-                    y=g[c],
-                    name=c.removesuffix("_usd").replace("_", " "),
-                    marker_color=COMPONENT_COLOURS[c],
+                    x=_col(rows, "month"),
+                    y=_col(rows, c),
+                    name=component_label(c),
+                    marker_color=component_colour(c),
                     legendgroup=c,
                     showlegend=i == 1,
                 ),
@@ -129,18 +128,21 @@ def freshness(result: SimulationResult) -> go.Figure:
         cols=2,
         subplot_titles=("Stale knowledge (share changed since last seen)", "Expected accuracy"),
     )
-    for s, g in result.rows.groupby("strategy", sort=False):
-        style = dict(color=PALETTE[s], width=2.5)
+    for s, rows in _groups(result):
+        style = dict(color=colour(s), width=2.5)
+        month = _col(rows, "month")
         fig.add_trace(
-            go.Scatter(x=g.month, y=g.stale_fraction, name=LABELS[s], line=style, legendgroup=s),
+            go.Scatter(
+                x=month, y=_col(rows, "stale_fraction"), name=label(s), line=style, legendgroup=s
+            ),
             row=1,
             col=1,
         )
         fig.add_trace(
             go.Scatter(
-                x=g.month,
-                y=g.expected_accuracy,
-                name=LABELS[s],
+                x=month,
+                y=_col(rows, "expected_accuracy"),
+                name=label(s),
                 line=style,
                 legendgroup=s,
                 showlegend=False,
@@ -157,51 +159,57 @@ def freshness(result: SimulationResult) -> go.Figure:
 
 def latency_vs_budget(result: SimulationResult) -> go.Figure:
     """p50 and p95 latency per strategy against the profile's p95 budget."""
-    lat = result.latency
-    names = [LABELS[s] for s in lat]
+    order = in_order(result.latency, STRATEGIES)
+    lat = [result.latency[s] for s in order]
+    names = [label(s) for s in order]
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
             x=names,
-            y=[v["p50_ms"] for v in lat.values()],
+            y=[v.p50_ms for v in lat],
             name="p50",
-            marker_color=[_rgba(PALETTE[s], 0.55) for s in lat],
+            marker_color=[_rgba(colour(s), 0.55) for s in order],
         )
     )
     fig.add_trace(
         go.Bar(
             x=names,
-            y=[v["p95_ms"] for v in lat.values()],
+            y=[v.p95_ms for v in lat],
             name="p95",
-            marker_color=[PALETTE[s] for s in lat],
-            text=["meets budget" if v["meets_budget"] else "over budget" for v in lat.values()],
+            marker_color=[colour(s) for s in order],
+            text=["meets budget" if v.meets_budget else "over budget" for v in lat],
             textposition="outside",
         )
     )
-    budget = next(iter(lat.values()))["budget_ms"]
-    fig.add_hline(
-        y=budget, line_dash="dash", line_color="black", annotation_text=f"p95 budget {budget:,} ms"
-    )
+    budget = lat[0].budget_ms if lat else None
+    if budget is not None:
+        fig.add_hline(
+            y=budget,
+            line_dash="dash",
+            line_color="black",
+            annotation_text=f"p95 budget {budget:,} ms",
+        )
     fig.update_layout(barmode="group")
     return _layout(fig, "Latency per answer vs budget", "Strategy", "Latency (ms)")
 
 
 def tornado(result: SimulationResult, strategy: str, top: int = 10) -> go.Figure:
     """Cumulative cost at the horizon with each input at its low / high end."""
-    rows = [r for r in result.sensitivity if r["strategy"] == strategy][:top][::-1]
-    base = rows[0]["base_cost_usd"] if rows else 0.0
-    names = [r["parameter"] for r in rows]
+    rows = [r for r in result.sensitivity if r.strategy == strategy][:top][::-1]
+    base = (rows[0].base_cost_usd if rows else None) or 0.0
+    names = [r.parameter for r in rows]
     fig = go.Figure()
     for end, shade in (("low", 0.45), ("high", 1.0)):
+        costs = [r.cost_at_low_usd if end == "low" else r.cost_at_high_usd for r in rows]
         fig.add_trace(
             go.Bar(
                 y=names,
-                x=[r[f"cost_at_{end}_usd"] - base for r in rows],
+                x=[(c if c is not None else base) - base for c in costs],
                 base=base,
                 orientation="h",
                 name=f"input at {end} end",
-                marker_color=_rgba(PALETTE[strategy], shade),
-                customdata=[r[f"{end}_value"] for r in rows],
+                marker_color=_rgba(colour(strategy), shade),
+                customdata=[r.low_value if end == "low" else r.high_value for r in rows],
                 hovertemplate="%{y} = %{customdata}: %{x:,.0f} USD<extra></extra>",
             )
         )
@@ -209,7 +217,7 @@ def tornado(result: SimulationResult, strategy: str, top: int = 10) -> go.Figure
     fig.update_layout(barmode="overlay", hovermode="closest")
     return _layout(
         fig,
-        f"Sensitivity of {result.months}-month cost: {LABELS[strategy]}",
+        f"Sensitivity of {result.months}-month cost: {label(strategy)}",
         f"Cumulative cost at month {result.months} (USD)",
         "Input",
     )
@@ -222,5 +230,5 @@ def all_figures(result: SimulationResult) -> dict[str, go.Figure]:
         "freshness": freshness(result),
         "latency": latency_vs_budget(result),
     }
-    figs.update({f"tornado_{s}": tornado(result, s) for s in PALETTE})
+    figs.update({f"tornado_{s}": tornado(result, s) for s in STRATEGIES.values()})
     return figs

@@ -6,7 +6,13 @@ Golden files (tests/golden/):
                          measurement) so the prototype section is exercised without models;
 - example_decision.json  build_decision(example profile, prototype run) with a fixed
                          created_at, seed and versions;
-- example_report.md      render_markdown(example_decision.json).
+- example_report.md      render_markdown(example_decision.json);
+- example_decision_old_format.json
+                         example_decision.json as older producers wrote it (hand-edited, never
+                         regenerated): rules with `effects`, no `rule_scores`, a plain-string
+                         disagreement, prices only inside `assumptions`, a prototype run in run
+                         order with metric keys missing, `generator` for `model`, and a row
+                         no longer registered.
 
 The golden Markdown test renders the *stored* decision, so it checks the renderer and does not
 break when a price, rule or scorer changes upstream. To refresh both files after an intended
@@ -29,7 +35,10 @@ from html.parser import HTMLParser
 import pytest
 from conftest import FTRAG, ROOT
 
-from core.decision import Decision, DecisionError, load_decision, load_prototype_run
+from core.decision import Decision, DecisionError, load_decision, load_prototype_run, plain
+from core.prototype_result import PrototypeResult, PrototypeRun
+from core.recommendation import Disagreement, Recommendation
+from core.simulation import SimulationResult
 from pipeline.decide import build_decision
 from report import ReportError, render_html, render_markdown, write_atomic, write_report
 
@@ -38,6 +47,7 @@ PROFILE = GOLDEN / "example_profile.json"
 PROTOTYPE = GOLDEN / "prototype_run.json"
 DECISION = GOLDEN / "example_decision.json"
 REPORT_MD = GOLDEN / "example_report.md"
+OLD_DECISION = GOLDEN / "example_decision_old_format.json"
 FIXED = dict(created_at="2026-01-15T09:30:00+00:00", versions={"ftrag": "0.1.0", "golden": "1"})
 UPDATE = os.environ.get("FTRAG_UPDATE_GOLDEN") == "1"
 
@@ -191,6 +201,88 @@ def test_single_prototype_result_is_wrapped(tmp_path):
     assert [r["strategy"] for r in load_prototype_run(p)["results"]] == ["rag"]
 
 
+# --- typed values and older files ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kind,part",
+    [
+        (Recommendation, lambda d: d["recommendation"]),
+        (SimulationResult, lambda d: d["simulation"]),
+        (PrototypeRun, lambda d: d["prototype"]),
+        (PrototypeResult, lambda d: d["prototype"]["results"][2]),  # has an extra metric
+    ],
+)
+def test_each_part_round_trips_its_json(kind, part):
+    data = part(json.loads(DECISION.read_text(encoding="utf-8")))
+    value = kind.from_dict(data)
+    assert value.to_dict() == data
+    assert kind.from_dict(json.loads(json.dumps(value.to_dict()))) == value
+
+
+def test_golden_decision_file_round_trips_byte_for_byte(decision):
+    assert decision.to_json() == DECISION.read_text(encoding="utf-8")
+
+
+def test_simulation_value_reads_what_the_simulator_writes():
+    from core.profile import profile_from_dict
+    from simulator.runner import run
+
+    live = run(profile_from_dict(json.loads(PROFILE.read_text())), months=6, draws=50)
+    data = json.loads(json.dumps(plain(live.to_dict()), allow_nan=False))
+    assert SimulationResult.from_dict(data).to_dict() == data
+
+
+def test_old_format_file_reads_its_old_spellings_once():
+    old, new = load_decision(OLD_DECISION), load_decision(DECISION)
+    rec = old.recommendation
+    assert [r.effect for r in rec.rules] == [r.effect for r in new.recommendation.rules]
+    assert rec.rule_scores == new.recommendation.rule_scores  # summed from the fired rules
+    assert rec.learned.pick == new.recommendation.learned.pick == "rag"
+    assert new.recommendation.disagreement is not None
+    assert rec.disagreement == Disagreement(None, None, new.recommendation.disagreement.sentence)
+    assert old.simulation is not None and new.simulation is not None
+    assert old.simulation.prices_used == new.simulation.prices_used
+    assert old.prototype is not None and old.prototype.extra == {"corpus": "aurora_handbook"}
+    ft = next(r for r in old.prototype.results if r.strategy == "fine_tuning")
+    assert ft.metrics["source_accuracy"] is None and ft.metrics["peak_rss_mb"] is None
+    assert ft.extra_metrics == {"accuracy_updated_retrained": 0.52}
+    assert {r.meta["model"] for r in old.prototype.results} == {"SmolLM2-135M-Instruct"}
+    again = Decision.from_dict(json.loads(old.to_json()))
+    assert again == old and render_markdown(again) == render_markdown(old)
+
+
+def test_old_format_file_renders_like_the_current_one():
+    md = render_markdown(load_decision(OLD_DECISION))
+    golden = REPORT_MD.read_text(encoding="utf-8")
+
+    def section(text: str, start: str, end: str) -> str:
+        return text[text.index(start) : text.index(end)]
+
+    # Same numbers, whichever spelling the file used: recommendation (effects, disagreement,
+    # rule points) through latency, and the assumptions and prices.
+    for start, end in (
+        ("## Recommendation", "## Prototype measurements"),
+        ("## Assumptions and prices", "## Provenance"),
+    ):
+        assert section(md, start, end) == section(golden, start, end)
+    assert "> **The rules and the learned scorer disagree.** The rules favour" in md
+    assert "*Effect: Fine-tuning -2, RAG +2, Hybrid +0.5." in md
+    # Prototype rows in registry order whatever the run order; an unregistered row goes last
+    # under its raw name; a metric the old run lacks is n/a; `generator` reads as the model.
+    proto = section(md, "## Prototype measurements", "## Assumptions and prices")
+    table = proto[: proto.index("*Measured on")]
+    rows = [line for line in table.splitlines() if line.startswith("| ")][1:]  # past the header
+    names = [line.split(" | ")[0].removeprefix("| ") for line in rows]
+    assert names == ["Closed-book base", "RAG", "Fine-tuning", "Hybrid (FT + RAG)", "rag+rerank"]
+    assert (
+        "| Fine-tuning | 58.0% | 24.0% | 3.0% | 93.0% | n/a | 450 | 690 | 612.0 | n/a | n/a |" in md
+    )
+    assert "model **SmolLM2-135M-Instruct**" in proto
+    assert "Hybrid (FT + RAG) 74%, rag+rerank 73%." in md  # the glance, in the same order
+    assert '"name":"rag+rerank"' in render_html(load_decision(OLD_DECISION))  # charted too
+
+
 # --- HTML -------------------------------------------------------------------------------------
 
 
@@ -282,10 +374,10 @@ def test_pdf_renders_pages_with_strategy_and_cost_table(decision, tmp_path):
         in text
     )
     assert "Cost over time" in text and "Break-even" in text and "P10 - P90 total" in text
-    from report.context import usd
+    from report.text import usd
 
     for s in ("fine_tuning", "rag", "hybrid"):  # every strategy's 36-month total is printed
-        last = [r for r in decision.simulation["rows"] if r["strategy"] == s][-1]
+        last = [r for r in decision.simulation.rows if r["strategy"] == s][-1]
         assert usd(last["cumulative_cost_usd"]) in text
     assert "Prices used" in text and "2025-09-05" in text
     subprocess.run(

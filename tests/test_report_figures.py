@@ -5,8 +5,17 @@ from __future__ import annotations
 import numpy as np
 from test_simulator_profiles import BOOK, make_profile
 
-from report.figures import PALETTE, all_figures, cumulative_cost, tornado
+from core.registry import STRATEGIES
+from core.simulation import SimulationResult
+from report.figures import all_figures, cumulative_cost, tornado
 from simulator import derive_assumptions, simulate
+
+PALETTE = {s.value: s.colour for s in STRATEGIES}  # the registry's colours, by strategy
+
+
+def core(live) -> SimulationResult:
+    """The JSON-side value the figures draw, from the simulator's own result."""
+    return SimulationResult.from_dict(live.to_dict())
 
 
 def result():
@@ -15,7 +24,7 @@ def result():
 
 
 def test_all_figures_have_titles_and_axis_labels():
-    for name, fig in all_figures(result()).items():
+    for name, fig in all_figures(core(result())).items():
         layout = fig.layout
         assert layout.title.text, name
         assert fig.data, name
@@ -25,7 +34,7 @@ def test_all_figures_have_titles_and_axis_labels():
 
 def test_cumulative_cost_plots_the_result_numbers_in_the_palette_colours():
     r = result()
-    fig = cumulative_cost(r)
+    fig = cumulative_cost(core(r))
     lines = {t.name: t for t in fig.data if t.line.width == 2.5}
     rag = r.rows[r.rows.strategy == "rag"]
     assert np.allclose(lines["RAG"].y, rag.cumulative_cost_usd)
@@ -35,7 +44,7 @@ def test_cumulative_cost_plots_the_result_numbers_in_the_palette_colours():
 
 def test_tornado_bars_end_at_the_sensitivity_costs():
     r = result()
-    fig = tornado(r, "fine_tuning", top=3)
+    fig = tornado(core(r), "fine_tuning", top=3)
     top = [x for x in r.sensitivity if x["strategy"] == "fine_tuning"][:3][::-1]
     high = fig.data[1]
     assert list(high.y) == [x["parameter"] for x in top]

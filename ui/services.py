@@ -81,8 +81,10 @@ def default_assumptions(profile_json: str) -> dict:
 def _simulate(
     profile_json: str, sets_json: str, calibration_json: str, months: int, draws: int
 ) -> dict:
-    """The pure simulate call plus its figures. SimulationResult holds mapping proxies that do
-    not pickle, so the cache keeps its JSON form and the (picklable) plotly figures."""
+    """The pure simulate call plus its figures. The simulator's result holds mapping proxies
+    that do not pickle, so the cache keeps its JSON form and the (picklable) plotly figures,
+    drawn from the JSON-side value a Decision carries."""
+    from core.simulation import SimulationResult
     from report import figures
     from simulator.runner import run
 
@@ -90,7 +92,8 @@ def _simulate(
     sets = [f"{k}={v}" for k, v in json.loads(sets_json).items()]
     calibration = json.loads(calibration_json) or None
     result = run(profile, months=months, draws=draws, sets=sets, calibration_file=calibration)
-    return {"result": result.to_dict(), "figures": figures.all_figures(result)}
+    data = result.to_dict()
+    return {"result": data, "figures": figures.all_figures(SimulationResult.from_dict(data))}
 
 
 def simulation_view(
@@ -188,7 +191,7 @@ def rag_index(corpus_key: str, updated: bool, _corpus):
     Never call `.update()` on it: the "after update" view has its own cached index, so an
     update in one session never changes what another session retrieves.
     """
-    from prototype.rag import RagIndex
+    from prototype.index import RagIndex
 
     docs = _corpus.updated().docs if updated else _corpus.docs
     return RagIndex.build(docs, embedder())
@@ -209,6 +212,7 @@ def ask(
     """Answer one live question with the prototype's own RAG reader over the cached index:
     the reply, the source it cites and the passages it was shown. `constrained` picks the
     extractive reader (rag+constrained) over free generation (rag)."""
+    from prototype.generator import LocalGenerator
     from prototype.rag import RagReader
     from prototype.scoring import parse_answer_format
 
@@ -216,7 +220,9 @@ def ask(
     model, tok = generator()
     # Per call: the reader keeps per-call timings.
     extractor = span_extractor() if constrained else None
-    reader = RagReader(index, model, tok, constrained=constrained, extractor=extractor)
+    reader = RagReader(
+        index, LocalGenerator(model, tok), constrained=constrained, extractor=extractor
+    )
     with inference_lock():
         [answer] = reader([question])
     fmt = parse_answer_format(answer.raw)

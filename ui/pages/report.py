@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.decision import Decision
 from core.errors import AdvisorError
 from ui import services, state
 from ui.common import label, md, show_error
@@ -55,12 +56,17 @@ def render() -> None:
     except AdvisorError as e:
         show_error(e, "The decision could not be built")
         return
+    try:
+        value = Decision.from_dict(decision, "decision")
+    except AdvisorError as e:
+        show_error(e, "The decision could not be read")
+        return
     if reopened:
-        st.info(f"Showing a decision reopened from the history: **{md(decision['title'])}**.")
+        st.info(f"Showing a decision reopened from the history: **{md(value.title)}**.")
         st.button("Back to the current profile", on_click=_close_reopened, key="w.report.close")
-    rec = decision["recommendation"]
+    rec = value.recommendation
     sim = _sim_settings()
-    parts = [f"strategy **{label(rec['strategy'])}** ({rec['confidence']:.0%})"]
+    parts = [f"strategy **{label(rec.strategy)}** ({rec.confidence:.0%})"]
     if not reopened:
         parts.append(f"{sim.get('months', 36)}-month simulation")
         if sim.get("overrides"):
@@ -69,12 +75,12 @@ def render() -> None:
             parts.append("calibrated from the latest prototype run")
     parts.append(
         "with prototype results"
-        if decision.get("prototype")
+        if value.prototype
         else "no prototype results (run one on the Prototype page)"
     )
     st.caption(" · ".join(parts))
 
-    stem = _slug(decision["profile"].get("name", "decision"))
+    stem = _slug(str(value.profile.get("name", "decision")))
     bar = st.container(horizontal=True, gap="small")
     try:
         for fmt in ("md", "html", "json"):

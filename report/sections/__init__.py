@@ -1,0 +1,1 @@
+"""One module per report section: each turns part of a Decision into formatted tables."""

@@ -1,0 +1,51 @@
+"""The at-a-glance sentences on page one: every number in them comes from a later section."""
+
+from __future__ import annotations
+
+from core.decision import Decision
+from core.registry import ROWS, STRATEGIES
+from report.sections.prototype import ordered_results
+from report.text import in_order, max_of, num, pct, usd
+
+label = STRATEGIES.label
+
+
+def glance(decision: Decision) -> list[str]:
+    """Four or five sentences a reader gets from page one."""
+    rec = decision.recommendation
+    out = [f"Recommended: {label(rec.strategy)} (confidence {pct(rec.confidence, 0)})."]
+    if rec.disagreement:
+        out.append("The rules and the learned scorer disagree; see the recommendation section.")
+    sim = decision.simulation
+    if sim:
+        by = sim.rows_by_strategy()
+        order = in_order(by, STRATEGIES)
+        totals = ", ".join(f"{label(s)} {usd(by[s][-1].get('cumulative_cost_usd'))}" for s in order)
+        out.append(f"Cost over {sim.months} months (central estimate): {totals}.")
+        stale = ", ".join(
+            f"{label(s)} {pct(max_of(r.get('stale_fraction') for r in by[s]), 0)}" for s in order
+        )
+        out.append(f"Peak share of stale knowledge: {stale}.")
+        if sim.latency:
+            meets = [
+                label(s) for s in in_order(sim.latency, STRATEGIES) if sim.latency[s].meets_budget
+            ]
+            budget = decision.profile.get("latency_budget_ms")
+            out.append(
+                f"Latency: {', '.join(meets) if meets else 'no strategy'} "
+                f"{'meets' if len(meets) == 1 else 'meet'} the {num(budget)} ms p95 "
+                "budget"
+                + (
+                    "."
+                    if meets
+                    else " in this estimate; see the latency section for where the time goes."
+                )
+            )
+    if decision.prototype and decision.prototype.results:
+        accs = ", ".join(
+            f"{ROWS.label(r.strategy)} {pct(r.metrics['accuracy'], 0)}"
+            for r in ordered_results(decision.prototype)
+            if not r.variant
+        )
+        out.append(f"Prototype accuracy (measured): {accs}.")
+    return out

@@ -1,0 +1,221 @@
+"""The cost, freshness and latency sections: tables of the simulation, per strategy.
+
+Nothing is recomputed except sums and picks over the simulation rows (horizon values, means,
+maxima); strategies print in registry order, highlighting the recommended one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.registry import STRATEGIES
+from core.simulation import SimulationResult, component_label
+from report.sections.assumptions import assumptions_tables
+from report.table import Table
+from report.text import NA, as_number, band, in_order, integer, max_of, mean_of, ms, num, pct, usd
+
+MILESTONES = (1, 3, 6, 12, 24, 36, 60, 120, 240, 600)
+label = STRATEGIES.label
+
+
+def _summary(sim: SimulationResult, by: dict, order: list[str], hl: list[int], budget) -> Table:
+    months = sim.months
+    rows = []
+    for s in order:
+        rs, last = by[s], by[s][-1]
+        lat = sim.latency.get(s)
+        row = [
+            label(s),
+            usd(rs[0].get("monthly_cost_usd")),
+            usd(last.get("monthly_cost_usd")),
+            usd(last.get("cumulative_cost_usd")),
+            band(last.get("cumulative_cost_usd_p10"), last.get("cumulative_cost_usd_p90")),
+            pct(mean_of(r.get("stale_fraction") for r in rs)),
+            pct(max_of(r.get("stale_fraction") for r in rs)),
+            pct(mean_of(r.get("expected_accuracy") for r in rs)),
+            ms(lat.p95_ms if lat else None),
+        ]
+        if budget is not None:
+            over = sum(1 for r in rs if (as_number(r.get("monthly_cost_usd")) or 0) > budget)
+            row.append(f"{over} of {len(rs)}")
+        rows.append(row)
+    cols = [
+        "Strategy",
+        "Month 1",
+        f"Month {months}",
+        f"Total, {months} mo",
+        "P10 - P90 total",
+        "Mean stale",
+        "Peak stale",
+        "Mean accuracy",
+        "p95 ms",
+    ]
+    if budget is not None:
+        cols.append(f"Months over {usd(budget)}")
+    draws = NA if sim.draws is None else sim.draws
+    seed = NA if sim.seed is None else sim.seed
+    return Table(
+        "cost-summary",
+        cols,
+        rows,
+        highlight=hl,
+        caption=f"Monthly and cumulative cost over {months} months (central estimate) with the "
+        f"Monte Carlo P10-P90 range of the total ({draws} draws, seed {seed}); stale is the "
+        "share of knowledge changed since the model or index last saw it.",
+    )
+
+
+def _by_month(rows: list[dict[str, Any]], marks: list[int], cell) -> list[str]:
+    at = {r.get("month"): r for r in rows}
+    return [cell(at.get(m, {})) for m in marks]
+
+
+def _milestone_cost(r: dict[str, Any]) -> str:
+    lo, hi = r.get("cumulative_cost_usd_p10"), r.get("cumulative_cost_usd_p90")
+    # No spaces in the range, so it never breaks inside a narrow PDF column.
+    rng = "" if NA in (usd(lo), usd(hi)) else f"\n({usd(lo)}-{usd(hi)})"
+    return usd(r.get("cumulative_cost_usd")) + rng
+
+
+def _freshness_cell(r: dict[str, Any]) -> str:
+    return f"{pct(r.get('stale_fraction'), 0)} / {pct(r.get('expected_accuracy'), 0)}"
+
+
+def _break_even(sim: SimulationResult) -> Table:
+    rows = []
+    for b in sim.break_even:
+        if b.month is not None:
+            when = f"month {b.month}"
+        elif b.dearer_at_start is None:
+            when = "equal at start"
+        else:
+            when = f"not within {sim.months} months"
+        diff = b.difference_at_horizon_usd
+        if diff is None:
+            gap = NA
+        elif abs(diff) < 0.005:
+            gap = "same total"
+        else:
+            gap = f"{label(b.a) if diff > 0 else label(b.b)} costs {usd(abs(diff))} more"
+        dearer = label(b.dearer_at_start) if b.dearer_at_start else NA
+        rows.append([f"{label(b.a)} vs {label(b.b)}", dearer, when, gap])
+    return Table(
+        "break-even",
+        ["Pair", "Dearer at start", "Break-even", f"At month {sim.months}"],
+        rows,
+        align=["l", "l", "r", "l"],
+        caption="Break-even is the first month the strategy that was dearer in "
+        "month 1 becomes no dearer in cumulative cost.",
+    )
+
+
+def _components(sim: SimulationResult, by: dict, order: list[str]) -> Table:
+    rows = [
+        [component_label(name)]
+        + [usd(sum(as_number(r.get(name)) or 0 for r in by[s])) for s in order]
+        for name in sim.component_columns()
+    ]
+    return Table(
+        "components",
+        ["Component", *[label(s) for s in order]],
+        rows,
+        caption=f"Where the {sim.months}-month total goes (central estimate).",
+    )
+
+
+def _latency(sim: SimulationResult, strategy: str) -> Table:
+    order = in_order(sim.latency, STRATEGIES)
+    rows = []
+    for s in order:
+        v = sim.latency[s]
+        parts = ", ".join(
+            f"{k.removesuffix('_ms')} {ms(c.get('p95'))}" for k, c in v.components_ms.items()
+        )
+        ok = v.meets_budget
+        rows.append(
+            [
+                label(s),
+                ms(v.p50_ms),
+                ms(v.p95_ms),
+                ms(v.budget_ms),
+                NA if ok is None else ("yes" if ok else "NO"),
+                integer(v.prompt_tokens),
+                parts,
+            ]
+        )
+    return Table(
+        "latency",
+        [
+            "Strategy",
+            "p50 ms",
+            "p95 ms",
+            "Budget ms",
+            "Meets budget",
+            "Prompt tokens",
+            "p95 parts (ms)",
+        ],
+        rows,
+        align=["l", "r", "r", "r", "r", "r", "l"],
+        highlight=[i for i, s in enumerate(order) if s == strategy],
+        caption="Latency of one answer, end to end, against the profile's p95 budget.",
+    )
+
+
+def _sensitivity(sim: SimulationResult, strategy: str) -> Table | None:
+    sens = sorted(
+        (r for r in sim.sensitivity if r.strategy == strategy),
+        key=lambda r: -(as_number(r.swing_usd) or 0),
+    )
+    if not sens:
+        return None
+    return Table(
+        "sensitivity",
+        ["Input", "Low", "High", "Total at low", "Total at high", "Swing"],
+        [
+            [
+                r.parameter,
+                num(r.low_value),
+                num(r.high_value),
+                usd(r.cost_at_low_usd),
+                usd(r.cost_at_high_usd),
+                usd(r.swing_usd),
+            ]
+            for r in sens[:8]
+        ],
+        caption=f"The inputs that move the {sim.months}-month cost of {label(strategy)} most, "
+        "each swung alone across its range with everything else central.",
+    )
+
+
+def simulation_section(sim: SimulationResult, profile: dict[str, Any], strategy: str) -> dict:
+    by = sim.rows_by_strategy()
+    order = in_order(by, STRATEGIES)
+    hl = [i for i, s in enumerate(order) if s == strategy]
+    marks = [m for m in MILESTONES if m < sim.months] + [sim.months]
+    month_cols = ["Strategy", *[f"Month {m}" for m in marks]]
+    return {
+        "months": sim.months,
+        "seed": sim.seed,
+        "draws": sim.draws,
+        "summary": _summary(sim, by, order, hl, as_number(profile.get("monthly_budget_usd"))),
+        "milestones": Table(
+            "cost-milestones",
+            month_cols,
+            [[label(s), *_by_month(by[s], marks, _milestone_cost)] for s in order],
+            highlight=hl,
+            caption="Cumulative cost: central estimate (P10 - P90).",
+        ),
+        "freshness": Table(
+            "freshness",
+            month_cols,
+            [[label(s), *_by_month(by[s], marks, _freshness_cell)] for s in order],
+            highlight=hl,
+            caption="Stale fraction / expected accuracy at the end of each month shown.",
+        ),
+        "break_even": _break_even(sim),
+        "components": _components(sim, by, order),
+        "latency": _latency(sim, strategy),
+        "sensitivity": _sensitivity(sim, strategy),
+        "notes": list(sim.notes),
+        **assumptions_tables(sim),
+    }
