@@ -30,6 +30,7 @@ import numpy as np
 
 from core.errors import ConfigError
 from core.registry import STRATEGIES
+from core.simulation import COST_COMPONENTS
 
 if TYPE_CHECKING:
     from simulator.assumptions import Assumptions
@@ -37,16 +38,8 @@ if TYPE_CHECKING:
 HOURS_PER_MONTH = 730.0  # 8760 h / 12
 DAYS_PER_MONTH = 365.25 / 12
 M = 1e6  # prices are per million tokens / units
-COMPONENTS = (
-    "data_prep_usd",  # paraphrase or example synthesis with the generator
-    "training_usd",  # first training + retrains
-    "embedding_usd",  # first embedding + re-embedding changed documents
-    "vector_store_usd",  # storage, writes, fixed VM, plan minimum
-    "retrieval_usd",  # query embedding + vector reads
-    "hosting_usd",  # GPU capacity not used by tokens (self-hosted) or FT hosting fee
-    "inference_input_usd",  # prompt tokens incl. instructions and retrieved chunks
-    "inference_output_usd",  # answer tokens
-)
+# The cost columns, declared once in core (with their labels and chart colours).
+COMPONENTS = tuple(c.name for c in COST_COMPONENTS)
 # A model input: a float, or an array of shape (draws, 1) for the Monte Carlo and the tornado.
 Param: TypeAlias = "float | np.ndarray"
 # USD per month: anything that broadcasts to (draws, months).
