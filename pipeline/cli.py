@@ -232,8 +232,8 @@ def advisor_evaluate(
     folds: int = typer.Option(5, "--folds", min=2, max=20, help="Cross-validation folds."),
 ) -> None:
     """Cross-validated accuracy of rules-only, learned-only and blended, plus a held-out split."""
-    from advisor.evaluate import cross_validate, evaluate_holdout
     from advisor.cases import load_cases
+    from advisor.evaluate import cross_validate, evaluate_holdout
 
     cases = load_cases()
     cv, ho = cross_validate(cases, k=folds), evaluate_holdout(cases)
@@ -363,6 +363,7 @@ def report(
     from dataclasses import replace
 
     from core.decision import load_decision, load_prototype_run
+    from core.prototype_result import PrototypeRun
     from pipeline.decide import build_decision
     from report import format_for, write_report
 
@@ -381,7 +382,9 @@ def report(
             )
         decision = load_decision(from_)
         if prototype is not None:
-            decision = replace(decision, prototype=load_prototype_run(prototype))
+            decision = replace(
+                decision, prototype=PrototypeRun.from_dict(load_prototype_run(prototype))
+            )
     elif profile is None:
         fail(["missing PROFILE (or --from DECISION.json)"])
     else:
