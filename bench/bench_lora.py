@@ -5,7 +5,7 @@ corpus, no augmentation), same LoRA config (rank, alpha, modules, layers), same 
 peak LR and warmup. Measured: wall time until greedy decoding answers >= 90% of the training
 questions correctly (`is_correct`, the product's metric).
 
-- Ours (`prototype.fine_tune.train_lora`) stops by itself once teacher-forced exact match
+- Ours (`prototype.lora.train_lora`) stops by itself once teacher-forced exact match
   reaches `stop_at`; its time includes its one-off cache of the frozen layers.
 - The Trainer is checked by greedy decoding at the end of every epoch in a callback; the
   time spent in those checks is *subtracted*, so the Trainer is charged only for training.
@@ -49,7 +49,7 @@ def _accuracy(model, tok, qa) -> float:
 
 def run_ours(qa, examples, s, device):
     from prototype.backbone import load_generator
-    from prototype.fine_tune import add_lora, train_lora
+    from prototype.lora import add_lora, train_lora
 
     model, tok = load_generator(device)
     pm = add_lora(model, s)
@@ -64,13 +64,13 @@ def run_trainer(qa, examples, s, device, max_epochs):
     from transformers import DataCollatorForSeq2Seq, Trainer, TrainerCallback, TrainingArguments
 
     from prototype.backbone import load_generator
-    from prototype.fine_tune import _encode, add_lora
+    from prototype.lora import add_lora, encode_example
 
     model, tok = load_generator(device)
     pm = add_lora(model, s)
     rows = []
     for ex in examples:  # the standard recipe: prompt tokens masked with -100
-        e = _encode(tok, ex)
+        e = encode_example(tok, ex)
         rows.append(
             {
                 "input_ids": e.ids,
@@ -127,7 +127,8 @@ def main(argv: list[str] | None = None) -> None:
 
     from prototype.backbone import pick_device
     from prototype.corpus import load_corpus
-    from prototype.fine_tune import LoraSettings, closed_book_examples
+    from prototype.fine_tune import closed_book_examples
+    from prototype.lora import LoraSettings
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", default=str(ROOT / "data" / "corpora" / "aurora_handbook"))

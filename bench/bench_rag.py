@@ -35,10 +35,12 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv if argv is not None else [])
 
-    from prototype.backbone import load_embedder, load_generator
+    from prototype.backbone import load_embedder
     from prototype.corpus import load_corpus
-    from prototype.generate import generate
-    from prototype.rag import RagIndex, RagReader
+    from prototype.generator import LocalGenerator
+    from prototype.index import RagIndex
+    from prototype.passages import select_passages
+    from prototype.rag import RagReader, rag_messages
 
     corpus = load_corpus(args.corpus)
     embedder = load_embedder("cpu")
@@ -61,22 +63,20 @@ def main(argv: list[str] | None = None) -> dict:
         f"{t_raw * 1000:.0f} ms  ratio {t_ours / t_raw:.2f} (target <= 1.2)"
     )
 
-    model, tok = load_generator("cpu")
-    reader = RagReader(index, model, tok)
+    generator = LocalGenerator.load("cpu")
+    reader = RagReader(index, generator)
     questions = [q.question for q in (corpus.qa or ())][: args.queries] or ["What is this about?"]
     embed, search, gen, total = [], [], [], []
     for q in questions:  # batch size 1: what one user waits for
         t0 = time.perf_counter()
         qvec = index.embed_questions([q])[0]
         t1 = time.perf_counter()
-        from prototype.rag import rag_messages, select_passages
-
         hits = index.retrieve(q, qvec, reader.k)
         msgs = [
             rag_messages(q, select_passages(index, q, qvec, hits, reader.sentences), reader.style)
         ]
         t2 = time.perf_counter()
-        generate(model, tok, msgs, reader.max_new_tokens)
+        generator.generate(msgs, reader.max_new_tokens)
         t3 = time.perf_counter()
         embed.append(t1 - t0)
         search.append(t2 - t1)
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> dict:
     ms = lambda xs: round(statistics.median(xs) * 1000, 1)  # noqa: E731
     # The extractive reader (rag+constrained): one prompt forward plus one batched span
     # forward instead of token-by-token generation.
-    extractive = RagReader(index, model, tok, constrained=True)
+    extractive = RagReader(index, generator, constrained=True)
     ext = [extractive([q])[0].seconds for q in questions]
     out = {
         "chunks": len(texts),

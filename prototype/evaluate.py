@@ -27,13 +27,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from core.errors import JobCancelled
+from core.progress import Progress
 from core.prototype_result import PrototypeResult, peak_rss_mb
 
 KINDS = ("original", "paraphrase", "updated")
 DEFAULT_BATCH = 8
 DEFAULT_LATENCY_QUERIES = 10
-
-Progress = Callable[[str, int, int, dict], None]
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,11 @@
-"""Hybrid prototype, RAFT-style (Zhang et al. 2024): a LoRA adapter trained to answer FROM
-retrieved context, used with the RAG retriever at run time.
+"""The hybrid row: a LoRA adapter trained to read retrieved context, used with retrieval.
 
-RAFT's finding is that a model fine-tuned without context can get worse when retrieval is
-added, so the adapter is trained on the prompt it will see: the question plus a context of
-retrieved passages, each under its document id, one of them the oracle passage (the sentences
-of the gold document that state the answer) among distractors from other documents. The
-target is the answer-format JSON with the answer copied from the context and the doc id it
-came from.
+It follows RAFT (Zhang et al. 2024), whose finding is that a model fine-tuned without
+context can get worse when retrieval is added, so the adapter is trained on the prompt it
+will see: the question plus a context of retrieved passages, each under its document id, one
+of them the oracle passage (the sentences of the gold document that state the answer) among
+distractors from other documents. The target is the answer-format JSON with the answer copied
+from the context and the doc id it came from.
 
 Freshness is the point of the hybrid, so it departs from RAFT in two ways (measured on
 aurora_handbook, README):
@@ -35,12 +34,17 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from prototype.fine_tune import LoraSettings, Progress, TrainExample, answer_json, train_or_load
+from prototype.adapters import train_or_load
+from prototype.fine_tune import answer_json
+from prototype.lora import LoraSettings, TrainExample
+from prototype.rows import RunContext, SharedModels, register_row
 
 if TYPE_CHECKING:
+    from core.progress import Progress
     from core.prototype_result import PrototypeResult
+    from prototype.generator import Generator
 
-# Passages shown to the reader: the best sentences of the top chunks (rag.select_passages);
+# Passages shown to the reader: the best sentences of the top chunks (select_passages);
 # three rather than RAG's two, because the adapter learnt to pick the right one among
 # distractors, and a third sentence raises recall at ~30 more prompt tokens.
 HYBRID_SENTENCES = 3
@@ -76,7 +80,7 @@ def hybrid_messages(question: str, passages) -> list[dict]:
     """The hybrid prompt: shared system prompt, context block, question. No worked example:
     the adapter learnt the format, which keeps the prompt shorter than RAG's."""
     from prototype.generate import SYSTEM_PROMPT
-    from prototype.rag import context_block
+    from prototype.passages import context_block
 
     return [
         {"role": "system", "content": SYSTEM_PROMPT},
@@ -86,8 +90,9 @@ def hybrid_messages(question: str, passages) -> list[dict]:
 
 def _oracle_passage(corpus_docs, q):
     """The sentences of the gold document that contain the gold answer (training only)."""
-    from prototype.rag import Passage, reading_units
+    from prototype.passages import Passage
     from prototype.scoring import is_correct
+    from prototype.text import reading_units
 
     text = corpus_docs[q.doc].text
     sents = [s for para in text.split("\n") for s in reading_units(para.lstrip("#-* "))]
@@ -98,7 +103,8 @@ def _oracle_passage(corpus_docs, q):
 def _distractors(index, q, n: int, rng) -> list:
     """Passages from OTHER documents that the retriever ranks high for the question (hard
     negatives), padded with random sentences from other documents."""
-    from prototype.rag import Passage, reading_units
+    from prototype.passages import Passage
+    from prototype.text import reading_units
 
     hits = [h for h in index.search(q.question, k=8) if h.chunk.doc_id != q.doc]
     out = []
@@ -120,9 +126,9 @@ def _distractors(index, q, n: int, rng) -> list:
 
 def _same_kind_answer(q, qa, rng) -> str | None:
     """Another question's answer of the same kind: the same answer type asked for (number,
-    time, person, other; `extract.answer_type`) and both numeric or both not, so the swapped
+    time, person, other; `answer_types.answer_type`) and both numeric or both not, so the swapped
     passage still reads as a plausible fact."""
-    from prototype.extract import answer_type
+    from prototype.answer_types import answer_type
 
     def kind(o):
         return answer_type(o.question), any(c.isdigit() for c in o.answer)
@@ -163,29 +169,11 @@ def raft_examples(corpus, index, hs: HybridSettings) -> tuple[list[TrainExample]
     return rows, [qa[i].id for i in trained]
 
 
-def _select(select_passages, index, question, qvec, hits):
-    """rag.select_passages with passages from several documents: the adapter was trained to
-    pick the oracle among distractors. Only the keywords this rag.py version accepts are passed
-    (its signature is still evolving)."""
-    import inspect
-
-    wanted = {
-        "index": index,
-        "question": question,
-        "qvec": qvec,
-        "hits": hits,
-        "n": HYBRID_SENTENCES,
-        "one_doc": False,
-    }
-    params = inspect.signature(select_passages).parameters
-    return select_passages(**{k: v for k, v in wanted.items() if k in params})
-
-
-def hybrid_answer_fn(model, tok, index, max_new_tokens: int = 48):
-    """Answer function for prototype.evaluate: retrieve, select sentences, generate."""
+def hybrid_answer_fn(generator: Generator, index, max_new_tokens: int = 48):
+    """Answer function for prototype.evaluate: retrieve, select sentences from several
+    documents (the adapter was trained to pick the oracle among distractors), generate."""
     from prototype.evaluate import Answer
-    from prototype.generate import generate
-    from prototype.rag import select_passages
+    from prototype.passages import select_passages
 
     def answer(questions: Sequence[str]) -> list:
         t0 = time.perf_counter()
@@ -193,13 +181,11 @@ def hybrid_answer_fn(model, tok, index, max_new_tokens: int = 48):
         ctxs = []
         for q, v in zip(questions, qvecs, strict=True):
             hits = index.retrieve(q, v, HYBRID_K)
-            ctxs.append(_select(select_passages, index, q, v, hits))
+            ctxs.append(select_passages(index, q, v, hits, HYBRID_SENTENCES, one_doc=False))
         retrieval_s = (time.perf_counter() - t0) / len(questions)
-        gens = generate(
-            model,
-            tok,
+        gens = generator.generate(
             [hybrid_messages(q, c) for q, c in zip(questions, ctxs, strict=True)],
-            max_new_tokens=max_new_tokens,
+            max_new_tokens,
         )
         return [
             Answer(
@@ -221,20 +207,23 @@ def run_hybrid(
     cancel: threading.Event | None = None,
     settings: HybridSettings | None = None,
     adapter_root: Path | None = None,
+    models: SharedModels | None = None,
 ) -> PrototypeResult:
     """Index the corpus, train (or reuse) a RAFT adapter, evaluate with retrieval; after the
-    update re-index only the changed documents and answer with the same adapter."""
+    update re-index only the changed documents and answer with the same adapter. Only the
+    embedder of `models` is used: the adapter is trained on a fresh base model."""
     from core.errors import CorpusError
-    from prototype.backbone import GENERATOR_NAME, load_embedder, load_generator, pick_device
+    from prototype.backbone import GENERATOR_NAME, load_generator, pick_device
     from prototype.evaluate import evaluate_strategy
-    from prototype.rag import RagIndex
+    from prototype.generator import LocalGenerator
+    from prototype.index import RagIndex
 
     hs = settings or HybridSettings()
     if not corpus.qa:
         raise CorpusError(f"hybrid: corpus `{corpus.name}` has no qa.jsonl to train on")
     dev = pick_device(device)
     t0 = time.perf_counter()
-    index = RagIndex.build(corpus.docs, load_embedder(dev))
+    index = RagIndex.build(corpus.docs, (models or SharedModels(dev)).embedder)
     index_s = time.perf_counter() - t0
     examples, trained_ids = raft_examples(corpus, index, hs)
     model, tok = load_generator(dev)
@@ -273,7 +262,7 @@ def run_hybrid(
     result = evaluate_strategy(
         "hybrid",
         corpus,
-        hybrid_answer_fn(pm, tok, index),
+        hybrid_answer_fn(LocalGenerator(pm, tok, GENERATOR_NAME), index),
         build_seconds=st.seconds + index_s,
         apply_update=apply_update,
         progress=progress,
@@ -291,3 +280,11 @@ def run_hybrid(
         if rs:
             extra[f"accuracy_{label}_questions"] = round(sum(r["correct"] for r in rs) / len(rs), 4)
     return replace(result, extra_metrics=extra)
+
+
+@register_row("hybrid")
+def hybrid_row(corpus, ctx: RunContext) -> PrototypeResult:
+    """Trains its own RAFT adapter; shares the embedder with the other rows."""
+    return run_hybrid(
+        corpus, device=ctx.device, progress=ctx.progress, cancel=ctx.cancel, models=ctx.models
+    )

@@ -12,6 +12,7 @@ from conftest import FTRAG, ROOT
 
 from core.errors import ConfigError, ModelUnavailableError
 from prototype import backbone
+from prototype.generator import EndpointGenerator
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def test_device_choice():
 
 def test_endpoint_url_is_checked():
     with pytest.raises(ConfigError, match="endpoint"):
-        backbone.EndpointGenerator("ftp://example")
+        EndpointGenerator("ftp://example")
 
 
 def test_doctor_json_reports_models_and_device():

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from prototype.answer_types import answer_type
+from prototype.candidates import Weights, candidates
 from prototype.corpus import load_corpus
-from prototype.extract import Weights, answer_type, candidates, reply
+from prototype.extract import reply
 
 TINY = Path(__file__).parent / "fixtures" / "tiny_corpus"
 
@@ -40,7 +42,7 @@ def test_answer_type_from_wording(question, kind):
     ],
 )
 def test_answer_subtype_tells_durations_clock_times_and_places_apart(question, sub, right, wrong):
-    from prototype.extract import answer_subtype, type_score
+    from prototype.answer_types import answer_subtype, type_score
 
     assert answer_subtype(question) == sub
     assert type_score(sub, right.split()) == 1.0
@@ -104,7 +106,7 @@ def test_sentence_similarity_decides_between_documents():
     ],
 )
 def test_question_focus_is_the_phrase_the_question_asks_about(question, focus):
-    from prototype.extract import question_focus
+    from prototype.answer_types import question_focus
 
     assert question_focus(question) == focus
 
@@ -144,7 +146,7 @@ def test_focus_prep_unit_and_boundary_features():
 def test_alignment_rewards_a_span_next_to_the_matched_words():
     import numpy as np
 
-    from prototype.extract import Alignment
+    from prototype.candidates import Alignment
 
     # one question content word that matches sentence word 4 fully and nothing else
     sims = np.array([[0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0]])
@@ -160,8 +162,8 @@ def test_real_word_vectors_match_a_paraphrased_word():
     """MiniLM's contextual word vectors link "final" to "last" (no shared stem, measured
     cosine 0.50 against 0.26 for "first"), which exact-stem proximity cannot see."""
     from prototype.backbone import load_embedder
-    from prototype.extract import Alignment
-    from prototype.rag import RagIndex
+    from prototype.candidates import Alignment
+    from prototype.index import RagIndex
 
     index = RagIndex.build({"t": "# T\n\nFerries run daily."}, load_embedder("cpu"))
     q = "When does the final boat go?"

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from core.errors import JobCancelled
+from prototype.adapters import adapter_key
 from prototype.augment import rewrites
 from prototype.corpus import load_corpus
-from prototype.fine_tune import LoraSettings, adapter_key, closed_book_examples
+from prototype.fine_tune import closed_book_examples
+from prototype.lora import LoraSettings
 from prototype.scoring import parse_answer_format
 
 TINY = Path(__file__).parent / "fixtures" / "tiny_corpus"
@@ -152,8 +154,9 @@ def test_progress_reports_falling_loss(ft_run):
 
 @pytest.mark.slow
 def test_adapter_saved_as_safetensors_and_reused(ft_run, tiny):
+    from prototype.adapters import train_or_load
     from prototype.backbone import load_generator
-    from prototype.fine_tune import closed_book_examples, train_or_load
+    from prototype.fine_tune import closed_book_examples
 
     r, _, root = ft_run
     path = Path(r.meta["adapter"])

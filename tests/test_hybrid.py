@@ -12,8 +12,8 @@ import pytest
 
 from core.errors import JobCancelled
 from prototype.corpus import load_corpus
-from prototype.fine_tune import LoraSettings
 from prototype.hybrid import HybridSettings
+from prototype.lora import LoraSettings
 from prototype.scoring import parse_answer_format
 
 TINY = Path(__file__).parent / "fixtures" / "tiny_corpus"
@@ -59,7 +59,7 @@ def tiny():
 
 def test_raft_rows_hold_oracle_and_distractors(tiny):
     from prototype.hybrid import raft_examples
-    from prototype.rag import RagIndex
+    from prototype.index import RagIndex
 
     index = RagIndex.build(tiny.docs, FakeEmbedder())
     hs = replace(FAST, p_oracle=0.8, train_share=1.0, variants=4, counterfactual=0.5)

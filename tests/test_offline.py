@@ -25,11 +25,14 @@ def test_models_load_and_answer_without_network(monkeypatch):
 
     from prototype.backbone import load_embedder, load_generator
     from prototype.corpus import load_corpus
-    from prototype.rag import RagIndex, RagReader
+    from prototype.generator import LocalGenerator
+    from prototype.index import RagIndex
+    from prototype.rag import RagReader
 
     corpus = load_corpus(TINY)
     model, tok = load_generator("cpu")  # fresh loads, not a cached pair from another test
     index = RagIndex.build(corpus.docs, load_embedder("cpu"))
-    answer = RagReader(index, model, tok)(["Who is the head baker at Glimmerbrook Bakery?"])[0]
+    reader = RagReader(index, LocalGenerator(model, tok))
+    answer = reader(["Who is the head baker at Glimmerbrook Bakery?"])[0]
     assert answer.raw and "staff" in answer.retrieved
     assert attempts == []

@@ -10,8 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from prototype.chunking import chunk_document
 from prototype.corpus import load_corpus
-from prototype.rag import RagIndex, chunk_document, split_sentences
+from prototype.index import RagIndex
+from prototype.rag_settings import RagSettings
+from prototype.text import split_sentences
 
 TINY = Path(__file__).parent / "fixtures" / "tiny_corpus"
 
@@ -53,8 +56,17 @@ def test_split_sentences(text, n):
     assert len(split_sentences(text)) == n
 
 
+@pytest.mark.parametrize(
+    ("field", "value"), [("top_k", 0), ("lexical_weight", -0.1), ("common_doc_share", 1.5)]
+)
+def test_rag_settings_validation_names_field_and_value(field, value):
+    with pytest.raises(ValueError, match=rf"`{field}` .* got {value}"):
+        RagSettings(**{field: value})
+    assert RagSettings().top_k == 3 and RagSettings().lexical_weight == 0.35  # today's values
+
+
 def test_reading_units_join_a_pronoun_sentence_to_the_one_it_refers_to():
-    from prototype.rag import reading_units
+    from prototype.text import reading_units
 
     text = "MV Petrel is our freight ship. She carries 38 trailers. This page is short."
     assert reading_units(text) == [
@@ -111,7 +123,7 @@ def test_update_reembeds_only_changed_docs():
 
 
 def test_passages_keep_each_sentence_with_its_heading():
-    from prototype.rag import select_passages
+    from prototype.passages import select_passages
 
     index = RagIndex.build(DOCS, FakeEmbedder())
     q = "Who is the beta lead?"
@@ -124,7 +136,7 @@ def test_passages_keep_each_sentence_with_its_heading():
 
 def test_hnsw_above_threshold_and_update_without_reembedding():
     emb = FakeEmbedder()
-    index = RagIndex.build(DOCS, emb, hnsw_threshold=2)
+    index = RagIndex.build(DOCS, emb, settings=RagSettings(hnsw_threshold=2))
     assert index.kind == "hnsw"
     n_before = len(emb.encoded)
     stats = index.update({"gamma": "# Gamma\n\nGamma stores hold 15 crates of rope."})
@@ -211,3 +223,32 @@ def test_real_rag_is_fresh_after_update_and_reembeds_only_changed(tiny_rag_resul
         q = new_gold[r["id"]]
         shown = " ".join(p["text"] for p in r["extra"]["passages"])
         assert is_correct(shown, q.answer, q.aliases), r["id"]
+
+
+def test_reader_generates_through_any_generator():
+    """The free reader only needs the Generator protocol: a fake one receives the chat with
+    the retrieved context and its text is the answer, scored as written."""
+    from core.errors import ConfigError
+    from prototype.generate import Generation
+    from prototype.generator import Generator
+    from prototype.rag import RagReader
+
+    class Echo:
+        name = "echo"
+
+        def __init__(self):
+            self.chats: list = []
+
+        def generate(self, chats, max_new_tokens=48):
+            self.chats += chats
+            return [Generation('{"answer": "x", "source": "beta"}', 7, 3, 0.01) for _ in chats]
+
+    gen = Echo()
+    assert isinstance(gen, Generator)
+    index = RagIndex.build(DOCS, FakeEmbedder())
+    (a,) = RagReader(index, gen)(["Who is the beta lead?"])
+    assert a.raw == '{"answer": "x", "source": "beta"}' and a.prompt_tokens == 7
+    assert a.retrieved[0] == "beta"
+    assert "Document: beta" in gen.chats[0][-1]["content"]
+    with pytest.raises(ConfigError, match=r"rag\+constrained needs the local generator"):
+        RagReader(index, gen, constrained=True)

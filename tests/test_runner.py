@@ -177,3 +177,81 @@ def test_corpus_without_qa_gives_none_metrics(tmp_path, strategy):
     assert res.answers == []
     if strategy == "rag":
         assert res.metrics["build_seconds"] > 0 and res.meta["index"]["chunks"] >= 3
+
+
+# ------------------------------------------------------------------ the row registry
+@pytest.fixture
+def toy_row():
+    """A toy row registered in both registries (spec and runner), removed after the test. It
+    answers from the corpus itself: the stored answer of a question it finds verbatim in
+    qa.jsonl, nothing otherwise. No model is loaded."""
+    from core.registry import ROWS, RowSpec
+    from prototype.rows import register_row, unregister_row
+
+    ROWS.register(RowSpec("toy", "Toy oracle", "#000000", None, "Looks answers up."))
+
+    @register_row("toy")
+    def run_toy(corpus, ctx):
+        gold = {q.question: (q.answer, q.doc) for q in corpus.qa}
+
+        def answer(questions):
+            out = []
+            for q in questions:
+                a, doc = gold.get(q, ("", ""))
+                out.append(Answer(f'{{"answer": "{a}", "source": "{doc}"}}', 5, 0.001))
+            return out
+
+        return evaluate_strategy(
+            "toy",
+            corpus,
+            answer,
+            build_seconds=0.0,
+            progress=ctx.progress,
+            cancel=ctx.cancel,
+            meta={"ctx": {"device": ctx.device, "retrain": ctx.retrain, "augment": ctx.augment}},
+        )
+
+    try:
+        yield "toy"
+    finally:
+        unregister_row("toy")
+        ROWS.unregister("toy")
+
+
+def test_a_registered_row_runs_through_run_strategy(toy_row):
+    from prototype.runner import run_all, run_strategy
+
+    corpus = load_corpus(TINY)
+    seen: list[tuple] = []
+    res = run_strategy(toy_row, corpus, "cpu", lambda *a: seen.append(a), retrain=True)
+    assert res.strategy == "toy"
+    m = res.metrics
+    assert m["accuracy"] == 1.0  # every original question is found verbatim
+    assert m["accuracy_paraphrased"] == 0.0  # no paraphrase is
+    assert m["accuracy_updated"] == 0.0  # it still gives the old answers of t1 and t5
+    assert m["source_accuracy"] == round(6 / 18, 4)  # the 6 originals of 18 questions
+    assert res.meta["ctx"] == {"device": "cpu", "retrain": True, "augment": True}
+    assert ("toy: original", 6, 6) in [s[:3] for s in seen]  # progress reaches the row
+    [again] = run_all(corpus, "cpu", strategies=(toy_row,))
+    assert again.metrics == {**m, "peak_rss_mb": again.metrics["peak_rss_mb"]}
+
+
+def test_a_row_unknown_to_the_registry_is_a_config_error(toy_row):
+    from prototype.rows import register_row, unregister_row
+    from prototype.runner import run_strategy
+
+    with pytest.raises(ConfigError, match="telepathy"):
+        register_row("telepathy")  # no RowSpec: refused at registration
+    unregister_row(toy_row)  # a spec without a runner cannot run either
+    with pytest.raises(ConfigError, match="'toy'"):
+        run_strategy(toy_row, load_corpus(TINY), device="cpu")
+
+
+def test_extractive_row_needs_the_local_generator(monkeypatch):
+    """Through an endpoint the free rows work (tests/test_backbone.py); the span search needs
+    the local model's logits, and says so before any model loads."""
+    from prototype.runner import answer_live
+
+    monkeypatch.setenv("FTRAG_ENDPOINT", "http://127.0.0.1:9/v1")
+    with pytest.raises(ConfigError, match=r"rag\+constrained needs the local generator"):
+        answer_live("rag+constrained", load_corpus(TINY), "Who bakes the rye?", "cpu")
