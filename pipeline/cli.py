@@ -166,16 +166,18 @@ def prototype(
 ) -> None:
     """Run a real prototype (base, RAG, fine-tuning, hybrid) on a corpus and print metrics."""
     from prototype.corpus import load_corpus
-    from prototype.runner import ALL_STRATEGIES, run_all, run_strategy
+    from prototype.runner import run_all, run_strategy
 
     strategy = _choice(strategy, (*ROWS.values(), "all"), "--strategy")
     c = load_corpus(corpus)
     if strategy == "all":
-        results = [
-            r.to_dict()
-            for r in run_all(c, device, _stderr_progress, retrain=retrain, augment=augment)
-        ]
-        payload: dict = {"corpus": c.name, "strategies": list(ALL_STRATEGIES), "results": results}
+        runs = run_all(c, device, _stderr_progress, retrain=retrain, augment=augment)
+        results = [r.to_dict() for r in runs]
+        payload: dict = {
+            "corpus": c.name,
+            "strategies": [r.strategy for r in runs],
+            "results": results,
+        }
     else:
         payload = run_strategy(
             strategy, c, device, _stderr_progress, retrain=retrain, augment=augment

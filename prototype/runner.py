@@ -17,9 +17,6 @@ from core.prototype_result import PrototypeResult
 from core.registry import ROWS
 from prototype.rows import RunContext, SharedModels, row_runner
 
-# `ftrag prototype --strategy all`: every registered row, the constrained variant in its own
-# row so decoding-forced format never hides in the plain `rag` one.
-ALL_STRATEGIES = ROWS.values()
 # Rows that answer a live question without training (`ftrag ask`, the app's Ask panel).
 LIVE_ROWS = ("base", "rag", "rag+constrained")
 
@@ -62,7 +59,9 @@ def run_all(
     strategies: tuple[str, ...] | None = None,
     augment: bool = True,
 ) -> list[PrototypeResult]:
-    """Every row in `strategies` (default: all registered rows), in order, base included."""
+    """Every row in `strategies` (default: every row registered now, in registry order, the
+    base included; the constrained reader has its own row so decoding-forced format never
+    hides in the plain `rag` one)."""
     rows = ROWS.values() if strategies is None else strategies
     return [run_strategy(s, corpus, device, progress, cancel, retrain, augment) for s in rows]
 
