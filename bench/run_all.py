@@ -8,7 +8,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-MODULES = ["bench.bench_simulator", "bench.bench_report", "bench.bench_lora", "bench.bench_rag"]
+MODULES = [
+    "bench.bench_simulator",
+    "bench.bench_report",
+    "bench.bench_lora",
+    "bench.bench_rag",
+    "bench.bench_bm25",
+]
 
 
 def main() -> None:

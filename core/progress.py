@@ -14,7 +14,3 @@ class Progress(Protocol):
     def __call__(
         self, stage: str, done: int, total: int, info: Mapping[str, Any] | None = None
     ) -> None: ...
-
-
-def silent(stage: str, done: int, total: int, info: Mapping[str, Any] | None = None) -> None:
-    """A Progress that reports nothing."""

@@ -7,96 +7,16 @@ results shown come from the same dicts the CLI prints.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 
-import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.errors import AdvisorError
 from core.registry import ROWS, STRATEGIES
 from ui import jobs, services, state
-from ui.common import code, colour, label, md, pct, show_error
-
-# Upload limits: the per-document limit is the corpus loader's; the totals keep one browser
-# session from filling the server's memory (a CPU prototype indexes ~1 MB in minutes anyway).
-MAX_UPLOAD_FILES = 200
-MAX_UPLOAD_TOTAL_BYTES = 20 * 1024 * 1024
-UPLOAD_TYPES = ["md", "txt", "jsonl"]
-METRIC_BARS = (
-    ("accuracy", "Accuracy"),
-    ("accuracy_paraphrased", "Paraphrased"),
-    ("accuracy_updated", "After update"),
-    ("format_compliance", "Format"),
-    ("source_accuracy", "Source"),
-)
-
-
-# --- corpus --------------------------------------------------------------------------------
-def _pick_corpus():
-    """(key, corpus) for the chosen demo corpus or upload, or (None, None) after a message."""
-    source = st.radio(
-        "Corpus", ("Demo corpus", "Upload documents"), horizontal=True, key="w.proto.source"
-    )
-    if source == "Demo corpus":
-        dirs = services.corpus_dirs()
-        if not dirs:
-            st.warning("No demo corpora found under data/corpora.")
-            return None, None
-        shown = st.session_state[state.RESULTS]
-        if "w.proto.corpus" not in st.session_state and shown and shown.get("corpus") in dirs:
-            st.session_state["w.proto.corpus"] = shown["corpus"]  # match the results shown
-        name = st.selectbox("Demo corpus", list(dirs), key="w.proto.corpus")
-        path = dirs[name]
-        try:
-            corpus = services.load_corpus_cached(str(path), services.corpus_mtime(path))
-        except AdvisorError as e:
-            show_error(e, f"Corpus {name} is invalid")
-            return None, None
-        return f"dir:{path}", corpus
-    files = st.file_uploader(
-        "Documents (.md or .txt, one document per file) and optionally qa.jsonl",
-        type=UPLOAD_TYPES,
-        accept_multiple_files=True,
-        key="w.proto.upload",
-        max_upload_size=10,  # MB per file: qa.jsonl may be 10 MB; documents are checked at 1 MB
-        help=f"At most {MAX_UPLOAD_FILES} files and {MAX_UPLOAD_TOTAL_BYTES // 2**20} MB in all. "
-        "The file name (without extension) is the document id the answers cite.",
-    )
-    if not files:
-        st.info("Upload documents to build a corpus, or pick a demo corpus.")
-        return None, None
-    if len(files) > MAX_UPLOAD_FILES:
-        st.error(f"{len(files)} files uploaded; the limit is {MAX_UPLOAD_FILES}.")
-        return None, None
-    total = sum(f.size for f in files)
-    if total > MAX_UPLOAD_TOTAL_BYTES:
-        st.error(
-            f"The upload is {total / 2**20:.1f} MB; the limit is "
-            f"{MAX_UPLOAD_TOTAL_BYTES // 2**20} MB in all."
-        )
-        return None, None
-    data = {f.name: f.getvalue() for f in files}
-    from prototype.corpus import corpus_from_uploads
-
-    try:
-        corpus = corpus_from_uploads(data, name="upload")
-    except AdvisorError as e:
-        show_error(e, "The uploaded documents cannot be used")
-        return None, None
-    digest = hashlib.sha256(b"".join(k.encode() + v for k, v in sorted(data.items())))
-    return f"upload:{digest.hexdigest()[:16]}", corpus
-
-
-def _describe(corpus) -> None:
-    n_q = len(corpus.qa) if corpus.qa is not None else 0
-    st.caption(
-        f"{len(corpus.docs)} documents · {n_q} questions · "
-        f"{len(corpus.changed_doc_ids())} documents changed by the update"
-    )
-    if corpus.qa is None:
-        st.warning("No qa.jsonl: answers can be asked live, but accuracy cannot be measured.")
+from ui.common import code, label, md, show_error
+from ui.corpus_picker import describe, pick_corpus
+from ui.prototype_results import show_results
 
 
 # --- the job -------------------------------------------------------------------------------
@@ -180,139 +100,6 @@ def _job_panel(polling: bool) -> None:
         st.rerun(scope="app")  # stop polling; show the tables and charts outside the fragment
 
 
-# --- results -------------------------------------------------------------------------------
-def metrics_table(results: list[dict]) -> pd.DataFrame:
-    rows = []
-    for r in results:
-        row = {
-            "strategy": label(r["strategy"]) + (f" ({r['variant']})" if r.get("variant") else "")
-        }
-        row.update(r["metrics"])
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("strategy")
-
-
-def metrics_figure(results: list[dict]) -> go.Figure:
-    fig = go.Figure()
-    for r in results:
-        m = r["metrics"]
-        fig.add_bar(
-            name=label(r["strategy"]),
-            x=[lab for _, lab in METRIC_BARS],
-            y=[m.get(k) for k, _ in METRIC_BARS],
-            marker_color=colour(r["strategy"]),
-            text=[pct(m.get(k)) for k, _ in METRIC_BARS],
-            textposition="outside",
-        )
-    fig.update_layout(
-        barmode="group",
-        template="plotly_white",
-        yaxis_tickformat=".0%",
-        yaxis_range=[0, 1.1],
-        title="Measured on the corpus questions",
-        legend_title_text="",
-        margin=dict(t=50, b=30),
-    )
-    return fig
-
-
-def cost_figure(results: list[dict]) -> go.Figure:
-    from plotly.subplots import make_subplots
-
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        subplot_titles=("Latency per answer (ms)", "Build time (s): index or training"),
-    )
-    for r in results:
-        m, name = r["metrics"], label(r["strategy"])
-        hue = colour(r["strategy"])
-        fig.add_bar(
-            x=[name],
-            y=[m.get("latency_ms_p95")],
-            name=name,
-            marker_color=hue,
-            showlegend=False,
-            row=1,
-            col=1,
-            hovertext=f"p50 {m.get('latency_ms_p50')} ms",
-        )
-        fig.add_bar(
-            x=[name],
-            y=[m.get("build_seconds")],
-            name=name,
-            marker_color=hue,
-            showlegend=False,
-            row=1,
-            col=2,
-        )
-    fig.update_layout(template="plotly_white", margin=dict(t=50, b=30), height=320)
-    fig.update_yaxes(title_text="p95 ms", row=1, col=1)
-    return fig
-
-
-def update_view(results: list[dict]) -> pd.DataFrame | None:
-    """RAG and fine-tuned answers side by side on the questions the update changed."""
-    by = {r["strategy"]: r for r in results}
-    if "rag" not in by and "fine_tuning" not in by:
-        return None
-    rows: dict[str, dict] = {}
-    for s in ("rag", "fine_tuning", "hybrid"):
-        recs = by.get(s, {}).get("answers") or []
-        old = {a["id"]: a["gold"] for a in recs if a.get("kind") == "original"}
-        for a in recs:
-            if a.get("kind") != "updated":
-                continue
-            row = rows.setdefault(
-                a["id"],
-                {
-                    "question": a["question"],
-                    "old answer": old.get(a["id"], ""),
-                    "new answer": a["gold"],
-                },
-            )
-            row[f"{label(s)} answer"] = a.get("answer") or a.get("raw", "")
-            row[f"{label(s)} correct"] = bool(a["correct"])
-    return pd.DataFrame(rows.values()) if rows else None
-
-
-def _show_results() -> None:
-    res = st.session_state[state.RESULTS]
-    if not res or not res.get("results"):
-        return
-    results = res["results"]
-    where = f" on {md(res.get('corpus', ''))}" if res.get("corpus") else ""
-    saved = f" (saved as run {res['run_id']})" if res.get("run_id") else ""
-    st.subheader(f"Results{where}{saved}")
-    cols = st.columns(len(results))
-    for col, r in zip(cols, results, strict=True):
-        m = r["metrics"]
-        col.metric(
-            label(r["strategy"]), pct(m.get("accuracy")), help="Accuracy on the original questions"
-        )
-        col.caption(
-            f"paraphrased {pct(m.get('accuracy_paraphrased'))} · after update "
-            f"{pct(m.get('accuracy_updated'))}"
-        )
-    percent = {k: st.column_config.NumberColumn(lab, format="percent") for k, lab in METRIC_BARS}
-    st.dataframe(metrics_table(results), key="w.proto.table", column_config=percent)
-    st.plotly_chart(metrics_figure(results), key="fig.proto.metrics")
-    st.plotly_chart(cost_figure(results), key="fig.proto.cost")
-    st.subheader("Apply the update: who is fresh?")
-    view = update_view(results)
-    if view is None:
-        st.caption(
-            "Run RAG and fine-tuning on a corpus with an update/ folder to compare "
-            "answers on the changed questions."
-        )
-    else:
-        st.caption(
-            "After the documents change, RAG re-indexes only the changed documents; "
-            "the fine-tuned model is not retrained, so it keeps the old facts."
-        )
-        st.dataframe(view, hide_index=True, key="w.proto.update")
-
-
 # --- ask -----------------------------------------------------------------------------------
 def _ask_box(corpus_key: str | None, corpus) -> None:
     st.subheader("Ask the corpus (RAG, live)")
@@ -372,9 +159,9 @@ def render() -> None:
         "SmolLM2-135M as generator, MiniLM + FAISS for retrieval, LoRA for fine-tuning; "
         "all on this machine, nothing fetched."
     )
-    corpus_key, corpus = _pick_corpus()
+    corpus_key, corpus = pick_corpus()
     if corpus is not None:
-        _describe(corpus)
+        describe(corpus)
     c1, c2 = st.columns([2, 1])
     choice = c1.segmented_control(
         "Strategy",
@@ -402,7 +189,7 @@ def render() -> None:
     if clicked and _start(corpus, choice, retrain):
         st.rerun()  # redraw with the button disabled and the polling panel on
     st.fragment(_job_panel, run_every=1 if running else None)(running)
-    _show_results()
+    show_results()
     st.divider()
     _ask_box(corpus_key, corpus)
 

@@ -1,0 +1,150 @@
+"""Prototype results: metrics table, accuracy and cost charts, and the after-update view."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from ui import state
+from ui.common import colour, label, md, pct
+
+METRIC_BARS = (
+    ("accuracy", "Accuracy"),
+    ("accuracy_paraphrased", "Paraphrased"),
+    ("accuracy_updated", "After update"),
+    ("format_compliance", "Format"),
+    ("source_accuracy", "Source"),
+)
+
+
+def metrics_table(results: list[dict]) -> pd.DataFrame:
+    rows = []
+    for r in results:
+        row = {
+            "strategy": label(r["strategy"]) + (f" ({r['variant']})" if r.get("variant") else "")
+        }
+        row.update(r["metrics"])
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("strategy")
+
+
+def metrics_figure(results: list[dict]) -> go.Figure:
+    fig = go.Figure()
+    for r in results:
+        m = r["metrics"]
+        fig.add_bar(
+            name=label(r["strategy"]),
+            x=[lab for _, lab in METRIC_BARS],
+            y=[m.get(k) for k, _ in METRIC_BARS],
+            marker_color=colour(r["strategy"]),
+            text=[pct(m.get(k)) for k, _ in METRIC_BARS],
+            textposition="outside",
+        )
+    fig.update_layout(
+        barmode="group",
+        template="plotly_white",
+        yaxis_tickformat=".0%",
+        yaxis_range=[0, 1.1],
+        title="Measured on the corpus questions",
+        legend_title_text="",
+        margin=dict(t=50, b=30),
+    )
+    return fig
+
+
+def cost_figure(results: list[dict]) -> go.Figure:
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("Latency per answer (ms)", "Build time (s): index or training"),
+    )
+    for r in results:
+        m, name = r["metrics"], label(r["strategy"])
+        hue = colour(r["strategy"])
+        fig.add_bar(
+            x=[name],
+            y=[m.get("latency_ms_p95")],
+            name=name,
+            marker_color=hue,
+            showlegend=False,
+            row=1,
+            col=1,
+            hovertext=f"p50 {m.get('latency_ms_p50')} ms",
+        )
+        fig.add_bar(
+            x=[name],
+            y=[m.get("build_seconds")],
+            name=name,
+            marker_color=hue,
+            showlegend=False,
+            row=1,
+            col=2,
+        )
+    fig.update_layout(template="plotly_white", margin=dict(t=50, b=30), height=320)
+    fig.update_yaxes(title_text="p95 ms", row=1, col=1)
+    return fig
+
+
+def update_view(results: list[dict]) -> pd.DataFrame | None:
+    """RAG and fine-tuned answers side by side on the questions the update changed."""
+    by = {r["strategy"]: r for r in results}
+    if "rag" not in by and "fine_tuning" not in by:
+        return None
+    rows: dict[str, dict] = {}
+    for s in ("rag", "fine_tuning", "hybrid"):
+        recs = by.get(s, {}).get("answers") or []
+        old = {a["id"]: a["gold"] for a in recs if a.get("kind") == "original"}
+        for a in recs:
+            if a.get("kind") != "updated":
+                continue
+            row = rows.setdefault(
+                a["id"],
+                {
+                    "question": a["question"],
+                    "old answer": old.get(a["id"], ""),
+                    "new answer": a["gold"],
+                },
+            )
+            row[f"{label(s)} answer"] = a.get("answer") or a.get("raw", "")
+            row[f"{label(s)} correct"] = bool(a["correct"])
+    return pd.DataFrame(rows.values()) if rows else None
+
+
+def show_results() -> None:
+    res = st.session_state[state.RESULTS]
+    if not res or not res.get("results"):
+        return
+    results = res["results"]
+    where = f" on {md(res.get('corpus', ''))}" if res.get("corpus") else ""
+    saved = f" (saved as run {res['run_id']})" if res.get("run_id") else ""
+    st.subheader(f"Results{where}{saved}")
+    cols = st.columns(len(results))
+    for col, r in zip(cols, results, strict=True):
+        m = r["metrics"]
+        col.metric(
+            label(r["strategy"]), pct(m.get("accuracy")), help="Accuracy on the original questions"
+        )
+        col.caption(
+            f"paraphrased {pct(m.get('accuracy_paraphrased'))} · after update "
+            f"{pct(m.get('accuracy_updated'))}"
+        )
+    percent = {k: st.column_config.NumberColumn(lab, format="percent") for k, lab in METRIC_BARS}
+    st.dataframe(metrics_table(results), key="w.proto.table", column_config=percent)
+    st.plotly_chart(metrics_figure(results), key="fig.proto.metrics")
+    st.plotly_chart(cost_figure(results), key="fig.proto.cost")
+    st.subheader("Apply the update: who is fresh?")
+    view = update_view(results)
+    if view is None:
+        st.caption(
+            "Run RAG and fine-tuning on a corpus with an update/ folder to compare "
+            "answers on the changed questions."
+        )
+    else:
+        st.caption(
+            "After the documents change, RAG re-indexes only the changed documents; "
+            "the fine-tuned model is not retrained, so it keeps the old facts."
+        )
+        st.dataframe(view, hide_index=True, key="w.proto.update")
