@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.registry import ROWS
 from ui import state
 from ui.common import colour, label, md, pct
 
@@ -89,12 +90,12 @@ def cost_figure(results: list[dict]) -> go.Figure:
 
 
 def update_view(results: list[dict]) -> pd.DataFrame | None:
-    """RAG and fine-tuned answers side by side on the questions the update changed."""
+    """Every strategy row's answers side by side on the questions the update changed (the
+    closed-book base is left out: it never knew the old fact either)."""
     by = {r["strategy"]: r for r in results}
-    if "rag" not in by and "fine_tuning" not in by:
-        return None
+    shown = [v for v in ROWS.values() if v in by and ROWS.get(v).strategy is not None]
     rows: dict[str, dict] = {}
-    for s in ("rag", "fine_tuning", "hybrid"):
+    for s in shown:
         recs = by.get(s, {}).get("answers") or []
         old = {a["id"]: a["gold"] for a in recs if a.get("kind") == "original"}
         for a in recs:

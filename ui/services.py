@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from core.profile import Profile
+from core.registry import ROWS
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES_DIR = ROOT / "data" / "profiles"
@@ -121,7 +122,7 @@ def calibration_payload(run: dict | None) -> dict | None:
             **({"variant": r["variant"]} if r.get("variant") else {}),
         }
         for r in rows
-        if r.get("strategy") in ("rag", "fine_tuning", "hybrid", "base") and r.get("metrics")
+        if r.get("strategy") in ROWS and r.get("metrics")
     ]
     return {"results": out} if out else None
 
