@@ -10,7 +10,7 @@ PORT ?= 8501
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test test-fast lint fmt typecheck bench models clean
+.PHONY: setup run test test-fast lint fmt typecheck bench models scorer clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -55,6 +55,10 @@ typecheck: setup
 fmt: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Refit the learned scorer on data/cases and rewrite the committed data/advisor_scorer.json.
+scorer: setup
+	$(BIN)/python -c "from advisor.scorer import write_shipped_model; print(write_shipped_model())"
 
 bench: models
 	$(BIN)/python bench/run_all.py

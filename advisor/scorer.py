@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from advisor.cases import Case, library_fingerprint, load_cases, training_set
+from advisor.cases import CASES_DIR, Case, library_fingerprint, load_cases, training_set
 from advisor.features import FEATURE_NAMES
 from core.errors import ConfigError
 from core.registry import STRATEGIES
@@ -364,19 +364,38 @@ def load_model_file(path: str | Path) -> LinearModel:
     return LinearModel.from_dict(data)
 
 
+# The fit of the committed case library, committed beside it (JSON, never a pickle), so a fresh
+# clone's first `ftrag recommend` reads coefficients instead of importing scikit-learn and
+# fitting (about 1.5 s). Used only while its fingerprint matches the case files; `make scorer`
+# rewrites it, and a test fails when it no longer equals a fresh fit.
+SHIPPED_MODEL = CASES_DIR.parent / "advisor_scorer.json"
+
+
+def fit_default_model(fingerprint: str) -> LinearModel:
+    """The case-library fit (scikit-learn), stamped with the library's fingerprint."""
+    model = train_model(load_cases())
+    return dataclasses.replace(model, meta={**model.meta, "cases_sha256": fingerprint})
+
+
+def write_shipped_model() -> Path:
+    """Refit the committed case library and write `SHIPPED_MODEL` (`make scorer`)."""
+    return save_model_file(fit_default_model(library_fingerprint()), SHIPPED_MODEL)
+
+
 @functools.cache
 def _default_model(fingerprint: str) -> LinearModel:
-    """Read the cached JSON fit for this case library, or fit (scikit-learn) and cache it."""
+    """The shipped fit, else the cached JSON fit for this case library, else fit and cache."""
     cached = cache_dir() / f"advisor_scorer-{fingerprint[:16]}.json"
-    if cached.is_file():
+    for path in (SHIPPED_MODEL, cached):
+        if not path.is_file():
+            continue
         try:
-            model = load_model_file(cached)
+            model = load_model_file(path)
             if model.meta.get("cases_sha256") == fingerprint:
                 return model
         except ConfigError:
-            pass  # a corrupt or foreign cache file is simply refit and overwritten
-    model = train_model(load_cases())
-    model = dataclasses.replace(model, meta={**model.meta, "cases_sha256": fingerprint})
+            pass  # a corrupt or foreign file is simply refit (the cache one overwritten)
+    model = fit_default_model(fingerprint)
     with contextlib.suppress(OSError):  # a read-only cache only costs the refit next time
         save_model_file(model, cached)
     return model

@@ -22,7 +22,9 @@ class StrategySpec:
     label: str  # "Fine-tuning": tables, legends
     phrase: str  # "fine-tuning": inside a sentence ("The rules favour ...")
     colour: str  # one hex colour per strategy, everywhere (app, report, PDF)
-    rows: tuple[str, ...] = ()  # the prototype rows that measure it
+    # The prototype rows that measure it; the first is its primary row (what the app runs for
+    # it alone, and what calibrates the simulator when several rows measured it).
+    rows: tuple[str, ...] = ()
     # Rule-score tie-break, lower wins: every vendor guide says start with prompting +
     # retrieval and fine-tune only when form or cost demands it (RAG 0, hybrid 1, FT 2).
     tie_rank: int = 9

@@ -223,6 +223,8 @@ def test_default_model_caches_json_and_survives_a_corrupt_cache(tmp_path, monkey
 
     cache = tmp_path / "c"
     monkeypatch.setenv("FTRAG_CACHE", str(cache))
+    # no usable shipped fit: the path taken after a case file changes
+    monkeypatch.setattr(scorer, "SHIPPED_MODEL", tmp_path / "absent.json")
     scorer._default_model.cache_clear()
     first = default_model()
     files = list(cache.glob("advisor_scorer-*.json"))
@@ -340,3 +342,20 @@ def test_bad_case_names_case_and_field():
     with pytest.raises(ConfigError) as exc:
         parse_cases(raw, "cases.yaml")
     assert any("case `bad-one`" in line and "profile.task" in line for line in exc.value.lines())
+
+
+def test_the_shipped_fit_is_the_fit_of_the_committed_case_library():
+    """data/advisor_scorer.json spares a fresh clone scikit-learn on its first recommend; it
+    must be what a fit of today's case files gives (`make scorer` rewrites it)."""
+    from advisor.cases import library_fingerprint
+    from advisor.scorer import SHIPPED_MODEL, fit_default_model, load_model_file
+
+    fingerprint = library_fingerprint()
+    shipped = load_model_file(SHIPPED_MODEL)
+    assert shipped.meta["cases_sha256"] == fingerprint, "case files changed: run `make scorer`"
+    fresh = fit_default_model(fingerprint)
+    assert shipped.classes == fresh.classes and shipped.feature_names == fresh.feature_names
+    for got, want in ((shipped.coef, fresh.coef), ([shipped.intercept], [fresh.intercept])):
+        for g_row, w_row in zip(got, want, strict=True):
+            assert list(g_row) == pytest.approx(list(w_row), abs=1e-6)
+    assert [c["id"] for c in shipped.reference_cases] == [c["id"] for c in fresh.reference_cases]

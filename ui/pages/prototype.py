@@ -22,8 +22,9 @@ from ui.prototype_results import show_results
 # --- the job -------------------------------------------------------------------------------
 def _start(corpus, choice: str, retrain: bool) -> bool:
     """Bind everything the worker needs now, in the script thread; the worker gets no st."""
-    # A strategy runs every row that measures it (RAG: free text and the extractive reader).
-    strategies = ROWS.values() if choice == "all" else STRATEGIES.get(choice).rows
+    # A strategy runs its primary row (the first of `StrategySpec.rows`, the one calibration
+    # prefers too); "all" runs every registered row, the extractive reader and base included.
+    strategies = ROWS.values() if choice == "all" else STRATEGIES.get(choice).rows[:1]
     store = services.store()
     corpus_label = corpus.name
 
