@@ -88,6 +88,7 @@ def test_doctor_json_reports_models_and_device():
     assert report["cache"]["size_mb"] > 100
 
 
+@pytest.mark.slow  # real MiniLM retrieval: not part of `make test-fast`
 def test_ask_through_a_configured_endpoint(tmp_path):
     """`--endpoint` routes generation to an OpenAI-compatible server (here a loopback fake
     that echoes what it received); retrieval stays local and real."""
