@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CORPORA = [ROOT / "data" / "corpora" / n for n in ("aurora_handbook", "kestrel_valley")]
+from bench.bench_rag import best_of  # noqa: E402  (one timing rule for every bench)
 
 
 class Bm25sLexical:
@@ -47,16 +47,6 @@ class Bm25sLexical:
             return {}
         s = self.retriever.get_scores(words)
         return {self.ids[i]: float(s[i]) for i in s.nonzero()[0]}
-
-
-def _best_of(n: int, fn) -> float:
-    """Minimum of n timings: the least disturbed run on a shared machine."""
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def _recall(index, lexical, questions, fused: bool) -> float:
@@ -110,12 +100,10 @@ def main(argv: list[str] | None = None) -> dict:
                 "recall3_fused": [
                     round(_recall(index, lexical, qs, True), 3) for qs in sets.values()
                 ],
-                "build_ms": round(1000 * _best_of(args.repeats, make), 2),
+                "build_ms": round(1000 * best_of(args.repeats, make), 2),
                 "score_us_per_query": round(
                     1e6
-                    * _best_of(
-                        args.repeats, lambda lx=lexical, qs=every: [lx.scores(q) for q in qs]
-                    )
+                    * best_of(args.repeats, lambda lx=lexical, qs=every: [lx.scores(q) for q in qs])
                     / len(every),
                     1,
                 ),

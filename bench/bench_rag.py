@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "data" / "corpora" / "aurora_handbook"
 
 
-def _best_of(n: int, fn) -> float:
+def best_of(n: int, fn) -> float:
     """Minimum of n timings: the least disturbed run on a shared machine."""
     times = []
     for _ in range(n):
@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None) -> dict:
             show_progress_bar=False,
         )
 
-    t_raw = _best_of(args.repeats, raw)
-    t_ours = _best_of(args.repeats, lambda: RagIndex.build(corpus.docs, embedder))
+    t_raw = best_of(args.repeats, raw)
+    t_ours = best_of(args.repeats, lambda: RagIndex.build(corpus.docs, embedder))
     print(
         f"index build: {len(texts)} chunks  ours {t_ours * 1000:.0f} ms  raw encode "
         f"{t_raw * 1000:.0f} ms  ratio {t_ours / t_raw:.2f} (target <= 1.2)"
