@@ -8,8 +8,9 @@ test keeps the defaults below equal to that choice; the measurements are in the 
 `ftrag advisor retrain` re-chooses them and stores them with the model, and those win.
 
 Imports stay light (pydantic, yaml; not numpy, never scikit-learn): the scorer's JSON
-coefficients are read from the user cache, so `ftrag recommend` spends its time starting Python,
-not thinking. Only the first run after the case library changes fits the scorer (scikit-learn).
+coefficients are read from `data/advisor_scorer.json` (or the user cache), so `ftrag recommend`
+spends its time starting Python, not thinking. Only a case library that no longer matches the
+shipped fit makes the first run fit the scorer (scikit-learn).
 """
 
 from __future__ import annotations
