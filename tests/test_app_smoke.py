@@ -402,3 +402,15 @@ def test_code_span_shows_user_text_verbatim(text, shown):
     from ui.common import code
 
     assert code(text) == shown
+
+
+def test_prototype_page_says_which_task_its_rows_measure(app):
+    """A classification profile is told that the prototypes measure knowledge QA (the task
+    registry's mapping), not silently shown a ferry-handbook run as if it were its task."""
+    at = _goto(app, "prototype")
+    assert not any("knowledge qa" in i.value for i in at.info)  # the default profile is QA
+    at = _goto(at, "profile")
+    at.selectbox(key="w.profile.task").set_value("classification")
+    _submit(at)
+    at = _goto(at, "prototype")
+    assert any("classification" in _plain(i.value) and "knowledge qa" in i.value for i in at.info)

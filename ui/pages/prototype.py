@@ -12,7 +12,7 @@ import threading
 import streamlit as st
 
 from core.errors import AdvisorError
-from core.registry import ROWS, STRATEGIES
+from core.registry import ROWS, STRATEGIES, task_for_profile
 from ui import jobs, services, state
 from ui.common import code, label, md, show_error
 from ui.corpus_picker import describe, pick_corpus
@@ -160,6 +160,15 @@ def render() -> None:
         "SmolLM2-135M as generator, MiniLM + FAISS for retrieval, LoRA for fine-tuning; "
         "all on this machine, nothing fetched."
     )
+    task = state.current_profile().task
+    spec = task_for_profile(task)
+    if task not in spec.profile_tasks:
+        st.info(
+            f"Your use case's task is {md(task.replace('_', ' '))}; the prototypes built so far "
+            f"measure {spec.label.lower()}, so these rows compare what each strategy *knows*, not "
+            "how well it learns your task's labels or format.",
+            icon=":material/info:",
+        )
     corpus_key, corpus = pick_corpus()
     if corpus is not None:
         describe(corpus)
