@@ -414,3 +414,63 @@ def test_prototype_page_says_which_task_its_rows_measure(app):
     _submit(at)
     at = _goto(at, "prototype")
     assert any("classification" in _plain(i.value) and "knowledge qa" in i.value for i in at.info)
+
+
+def test_every_answer_is_listed_filterable_and_exportable(app, tmp_store):
+    """Issue 19.3: every scored answer, with its verdict, filterable, and the CSV matches."""
+    from ui.prototype_results import answers_table
+
+    def result(strategy, correct):
+        answers = [
+            {
+                "id": f"q{i}",
+                "kind": kind,
+                "question": f"Question {i}?",
+                "answer": "yes" if ok else "no",
+                "gold": "yes",
+                "raw": '{"answer": "..."}',
+                "correct": ok,
+                "source": "doc_a",
+                "gold_doc": "doc_a",
+                "retrieved": ["doc_a", "doc_b"],
+                "latency_ms": 12.0,
+            }
+            for i, (kind, ok) in enumerate(zip(("original", "paraphrase", "updated"), correct))
+        ]
+        metrics = dict.fromkeys(
+            (
+                "accuracy",
+                "accuracy_paraphrased",
+                "accuracy_updated",
+                "format_compliance",
+                "source_accuracy",
+                "latency_ms_p50",
+                "latency_ms_p95",
+                "build_seconds",
+                "prompt_tokens_mean",
+                "peak_rss_mb",
+            ),
+            0.5,
+        )
+        return {"strategy": strategy, "metrics": metrics, "answers": answers, "meta": {}}
+
+    run = {
+        "results": [result("rag", (True, True, True)), result("fine_tuning", (True, False, False))]
+    }
+    table = answers_table(run["results"])
+    assert len(table) == 6 and list(table["verdict"]).count("wrong") == 2
+    assert set(table["documents shown"]) == {"doc_a, doc_b"}
+
+    rid = tmp_store.save_run(run, corpus="tiny_corpus")
+    at = _goto(app, "history")
+    at.selectbox(key="w.history.pick.run").set_value(rid)
+    [open_run] = [b for b in at.button if b.label == "Open run"]
+    open_run.click().run()
+    at = _goto(at, "prototype")  # the reopened run stays in the session
+    assert any("6 of 6 answers shown" in c.value for c in at.caption)
+    at.multiselect(key="w.proto.ans.verdict").set_value(["wrong"]).run()
+    assert not at.exception
+    assert any("2 of 6 answers shown" in c.value for c in at.caption)
+    [shown] = [d.value for d in at.dataframe if "verdict" in d.value.columns]
+    assert list(shown["row"]) == ["Fine-tuning", "Fine-tuning"]
+    assert list(shown["kind"]) == ["paraphrase", "updated"]

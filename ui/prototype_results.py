@@ -1,4 +1,5 @@
-"""Prototype results: metrics table, accuracy and cost charts, and the after-update view."""
+"""Prototype results: metrics table, accuracy and cost charts, the after-update view, and every
+scored answer (filterable, exportable as CSV)."""
 
 from __future__ import annotations
 
@@ -114,6 +115,72 @@ def update_view(results: list[dict]) -> pd.DataFrame | None:
     return pd.DataFrame(rows.values()) if rows else None
 
 
+ANSWER_COLUMNS = {  # record key -> column title, in reading order
+    "id": "id",
+    "kind": "kind",
+    "question": "question",
+    "answer": "answer",
+    "gold": "gold",
+    "verdict": "verdict",
+    "source": "cited source",
+    "gold_doc": "gold document",
+    "shown": "documents shown",
+    "raw": "raw model text",
+    "latency_ms": "latency ms",
+}
+
+
+def answers_table(results: list[dict]) -> pd.DataFrame:
+    """One row per scored answer of every row in the run: what was asked, what the model said
+    (parsed and raw), the gold answer, the verdict, the source it cited and what it was shown."""
+    rows = []
+    for r in results:
+        for a in r.get("answers") or []:
+            verdict = "right" if a.get("correct") else "wrong"
+            if a.get("gold") is None:
+                verdict = "unscored"
+            rows.append(
+                {
+                    "row": label(r["strategy"]),
+                    **{
+                        title: a.get(key)
+                        for key, title in ANSWER_COLUMNS.items()
+                        if key not in ("verdict", "shown")
+                    },
+                    "verdict": verdict,
+                    "documents shown": ", ".join(a.get("retrieved") or []),
+                }
+            )
+    cols = ["row", *ANSWER_COLUMNS.values()]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def show_answers(results: list[dict]) -> None:
+    """Every scored answer, filterable by row, kind and verdict, and downloadable as CSV."""
+    table = answers_table(results)
+    if table.empty:
+        return
+    st.subheader(f"Every answer ({len(table):,})")
+    c1, c2, c3 = st.columns(3)
+    rows = c1.multiselect("Row", sorted(set(table["row"])), key="w.proto.ans.row")
+    kinds = c2.multiselect("Kind", sorted(set(table["kind"])), key="w.proto.ans.kind")
+    verdicts = c3.multiselect("Verdict", sorted(set(table["verdict"])), key="w.proto.ans.verdict")
+    shown = table
+    for column, picked in (("row", rows), ("kind", kinds), ("verdict", verdicts)):
+        if picked:
+            shown = shown[shown[column].isin(picked)]
+    st.caption(f"{len(shown):,} of {len(table):,} answers shown (no filter picked = all).")
+    st.dataframe(shown, hide_index=True, key="w.proto.answers")
+    st.download_button(
+        "Download these answers (CSV)",
+        shown.to_csv(index=False).encode("utf-8"),
+        file_name="ftrag_answers.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key="w.proto.answers.csv",
+    )
+
+
 def show_results() -> None:
     res = st.session_state[state.RESULTS]
     if not res or not res.get("results"):
@@ -149,3 +216,4 @@ def show_results() -> None:
             "the fine-tuned model is not retrained, so it keeps the old facts."
         )
         st.dataframe(view, hide_index=True, key="w.proto.update")
+    show_answers(results)
