@@ -435,7 +435,9 @@ def test_every_answer_is_listed_filterable_and_exportable(app, tmp_store):
                 "retrieved": ["doc_a", "doc_b"],
                 "latency_ms": 12.0,
             }
-            for i, (kind, ok) in enumerate(zip(("original", "paraphrase", "updated"), correct))
+            for i, (kind, ok) in enumerate(
+                zip(("original", "paraphrase", "updated"), correct, strict=True)
+            )
         ]
         metrics = dict.fromkeys(
             (
