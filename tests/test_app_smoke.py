@@ -476,3 +476,18 @@ def test_every_answer_is_listed_filterable_and_exportable(app, tmp_store):
     [shown] = [d.value for d in at.dataframe if "verdict" in d.value.columns]
     assert list(shown["row"]) == ["Fine-tuning", "Fine-tuning"]
     assert list(shown["kind"]) == ["paraphrase", "updated"]
+
+
+def test_prototype_page_preselects_the_recommended_strategy(app):
+    """The page follows the decision: a profile recommended fine-tuning opens on it."""
+    from advisor.recommend import recommend
+    from core.profile import load_profile
+
+    p = load_profile(ROOT / "data" / "profiles" / "brand_voice_copywriter.yaml")
+    assert recommend(p).strategy == "fine_tuning"
+    for k, v in p.model_dump().items():
+        if v is not None:
+            app.session_state[f"w.profile.{k}"] = v
+    _submit(app)
+    at = _goto(app, "prototype")
+    assert at.session_state["w.proto.strategy"] == "fine_tuning"

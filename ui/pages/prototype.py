@@ -173,10 +173,12 @@ def render() -> None:
     if corpus is not None:
         describe(corpus)
     c1, c2 = st.columns([2, 1])
+    recommended = services.recommend_view(state.current_profile())["strategy"]
     choice = c1.segmented_control(
         "Strategy",
         (*STRATEGIES.values(), "all"),
-        default="rag",
+        default=recommended,  # the page follows the decision; any other is one click away
+        help=f"Pre-selected: the recommendation for this profile ({label(recommended)}).",
         format_func=lambda s: (
             ("All rows (" + ", ".join(ROWS.values()) + ")") if s == "all" else label(s)
         ),
