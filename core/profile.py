@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from core.errors import ProfileError
 
@@ -103,15 +104,53 @@ class Profile(BaseModel):
         default=None, ge=0, le=1e9, description="Monthly budget in USD, if there is one."
     )
 
+    @field_validator("name")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        # min_length counts spaces; a name of only spaces reads as no name in every list.
+        if not v.strip():
+            raise PydanticCustomError("blank", "must not be blank")
+        return v
+
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)
 
 
-def format_validation_error(err: ValidationError, source: str | None = None) -> list[str]:
-    """One line per bad field, naming the field and the value the user gave."""
+# What each field is called on screen and in reports, in the schema's order: one place, so the
+# form, the report and the error messages never name a field two ways.
+FIELD_LABELS: dict[str, str] = {
+    "name": "Name",
+    "task": "Task",
+    "knowledge_update_frequency": "Knowledge changes",
+    "latency_budget_ms": "Latency budget, p95 (ms)",
+    "traceability": "Traceability",
+    "style_consistency": "Style consistency",
+    "structured_output": "Structured output",
+    "knowledge_base_tokens": "Knowledge base size (tokens)",
+    "labeled_examples": "Labelled examples",
+    "queries_per_month": "Queries per month",
+    "deployment": "Deployment",
+    "ml_maturity": "ML maturity",
+    "access_control": "Per-user document permissions",
+    "monthly_budget_usd": "Monthly budget (USD)",
+}
+
+
+def field_label(name: str) -> str:
+    """A field's label; a name that is not a field (an old file's) prints in plain words."""
+    return FIELD_LABELS.get(name) or name.replace("_", " ")
+
+
+def format_validation_error(
+    err: ValidationError, source: str | None = None, labels: bool = False
+) -> list[str]:
+    """One line per bad field, naming the field and the value the user gave. `labels` names
+    a field by its on-screen label (the form) instead of its key (files, links)."""
     lines = []
     for e in err.errors():
         field = ".".join(str(p) for p in e["loc"]) or "(profile)"
+        if labels and len(e["loc"]) == 1:
+            field = field_label(field)
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
             msg = "unknown field (not part of the profile schema)"

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from core.profile import LEVEL_ORDER, UPDATE_ORDER, Traceability, field_label
+
 
 def _float_map(d: Any) -> dict[str, float]:
     return {str(k): float(v) for k, v in (d or {}).items() if isinstance(v, int | float)}
@@ -61,6 +63,63 @@ class Disagreement:
                 text or "The rules and the learned scorer disagree on the best strategy.",
             )
         return cls(None, None, "The rules and the learned scorer disagree on the best strategy.")
+
+
+# --- the learned scorer's features, in plain words ------------------------------------------
+# `advisor.features.FEATURE_NAMES` encodes a profile as ordinals, log10 sizes and one-hots; a
+# contribution names its feature by that key. These say what each key means on screen and in
+# a report (tests check every feature has one); the report cannot import the advisor.
+_FEATURE_FIELDS = {  # feature -> (profile field, how the value is coded)
+    "update_frequency": ("knowledge_update_frequency", UPDATE_ORDER),
+    "traceability": ("traceability", [t.value for t in Traceability]),
+    "style_consistency": ("style_consistency", LEVEL_ORDER),
+    "ml_maturity": ("ml_maturity", LEVEL_ORDER),
+    "structured_output": ("structured_output", "flag"),
+    "access_control": ("access_control", "flag"),
+    "log10_latency_ms": ("latency_budget_ms", "log10"),
+    "log10_knowledge_tokens": ("knowledge_base_tokens", "log10+1"),
+    "log10_labeled_examples": ("labeled_examples", "log10+1"),
+    "log10_queries_per_month": ("queries_per_month", "log10+1"),
+}
+
+
+def feature_label(name: str) -> str:
+    """`log10_labeled_examples` -> "Labelled examples"; `task=code_assistant` -> "Task is code
+    assistant"; an unknown feature prints in plain words."""
+    field, eq, value = name.partition("=")
+    if eq:
+        return f"{field_label(field)} is {value.replace('_', ' ')}"
+    if name in _FEATURE_FIELDS:
+        return field_label(_FEATURE_FIELDS[name][0])
+    return name.replace("_", " ")
+
+
+def feature_value(name: str, value: float | None) -> str:
+    """The profile's own value behind a coded feature: "required", "1,500", "yes"."""
+    if value is None:
+        return "n/a"
+    coding = "flag" if "=" in name else _FEATURE_FIELDS.get(name, (None, None))[1]
+    if coding == "flag":
+        return "yes" if value else "no"
+    if isinstance(coding, list) and float(value).is_integer() and 0 <= value < len(coding):
+        return coding[int(value)].replace("_", " ")
+    if coding in ("log10", "log10+1"):
+        n = 10**value - (1 if coding == "log10+1" else 0)
+        return f"{round(n):,}"
+    return f"{value:.3g}"
+
+
+def feature_answer(name: str, profile: Mapping[str, Any]) -> str:
+    """The profile's answer behind a feature, in words: "weekly", "50,000", "yes"."""
+    field, eq, value = name.partition("=")
+    if eq:
+        return "yes" if str(profile.get(field)) == value else "no"
+    if name not in _FEATURE_FIELDS:
+        return "n/a"
+    v = profile.get(_FEATURE_FIELDS[name][0])
+    if isinstance(v, bool) or v is None:
+        return {True: "yes", False: "no", None: "n/a"}[v]
+    return f"{v:,}" if isinstance(v, int | float) else str(v).replace("_", " ")
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,29 @@ def component_colour(name: str, default: str = "#999999") -> str:
     return c.colour if c else default
 
 
+# The other row columns, in plain words; a band column adds its quantile ("..., P10").
+ROW_LABELS = {
+    "month": "Month",
+    "strategy": "Strategy",
+    "monthly_cost_usd": "Monthly cost (USD)",
+    "cumulative_cost_usd": "Cumulative cost (USD)",
+    "stale_fraction": "Stale share",
+    "expected_accuracy": "Expected accuracy",
+}
+BAND_SUFFIXES = ("_p10", "_p50", "_p90")
+
+
+def column_label(name: str) -> str:
+    """The label of a simulation row column: `cumulative_cost_usd_p90` -> "Cumulative cost
+    (USD), P90"; a cost component -> its label with "(USD)"."""
+    for suffix in BAND_SUFFIXES:
+        if name.endswith(suffix):
+            return f"{column_label(name.removesuffix(suffix))}, {suffix[1:].upper()}"
+    if name in ROW_LABELS:
+        return ROW_LABELS[name]
+    return f"{component_label(name)} (USD)" if name.endswith("_usd") else name.replace("_", " ")
+
+
 # --- parts ------------------------------------------------------------------------------------
 
 
@@ -276,6 +299,25 @@ class SimulationResult:
     notes: list[str] = field(default_factory=list)
 
     # --- reading the table
+
+    def central(self, name: str) -> str:
+        """The column that holds the central estimate of `name` (`cumulative_cost_usd`,
+        `stale_fraction`, `expected_accuracy`): the P50 of the Monte Carlo draws when the run
+        drew any, so it always lies inside the P10-P90 band of the same draws; else `name`
+        itself, the run with every input at its central value (what `draws=0` gives).
+
+        The two differ because inputs are drawn from skewed ranges around their central
+        value: the cost at central inputs is not the median cost, and can fall outside the
+        band (issue 19). Charts, tables and budget checks therefore read this column.
+        """
+        col = f"{name}_p50"
+        if self.rows and all(r.get(col) is not None for r in self.rows):
+            return col
+        return name
+
+    def is_drawn(self) -> bool:
+        """Whether the rows carry Monte Carlo bands (the central line is then their P50)."""
+        return self.central("cumulative_cost_usd") != "cumulative_cost_usd"
 
     def rows_by_strategy(self) -> dict[str, list[dict[str, Any]]]:
         """strategy -> its rows in month order; strategies in the order the table holds them."""

@@ -7,10 +7,12 @@ Payloads are JSON text (never pickle), so a user-writable database is safe to op
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,10 +20,40 @@ from platformdirs import user_data_dir
 
 from core.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-# Migrations are applied in order; index i upgrades version i -> i + 1.
-MIGRATIONS = [
+
+def profile_hash(profile: dict) -> str:
+    """The identity of a saved profile: sha256 of its JSON with sorted keys, so the same
+    profile saved twice (an example clicked twice, Apply pressed again) is one row."""
+    text = json.dumps(profile, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _dedupe_profiles(con: sqlite3.Connection) -> None:
+    """Version 1 -> 2: profiles get a content hash, unique. Rows saved twice before this
+    version collapse onto the newest copy (the same payload, so nothing is lost but the older
+    timestamps); a payload that no longer parses keeps its own row."""
+    con.execute("ALTER TABLE profiles ADD COLUMN content_hash TEXT")
+    newest: dict[str, int] = {}
+    for rid, payload in con.execute("SELECT id, payload FROM profiles ORDER BY id"):
+        try:
+            h = profile_hash(json.loads(payload))
+        except ValueError:
+            h = f"unreadable:{rid}"
+        newest[h] = rid
+    keep = {rid: h for h, rid in newest.items()}
+    for (rid,) in con.execute("SELECT id FROM profiles").fetchall():
+        if rid in keep:
+            con.execute("UPDATE profiles SET content_hash = ? WHERE id = ?", (keep[rid], rid))
+        else:
+            con.execute("DELETE FROM profiles WHERE id = ?", (rid,))
+    con.execute("CREATE UNIQUE INDEX profiles_content_hash ON profiles (content_hash)")
+
+
+# Migrations are applied in order; index i upgrades version i -> i + 1. Each is SQL text or a
+# function of the connection, run inside the migration's transaction.
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
     """
     CREATE TABLE profiles (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -53,6 +85,7 @@ MIGRATIONS = [
         created_at REAL NOT NULL
     );
     """,
+    _dedupe_profiles,
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
@@ -112,9 +145,17 @@ class Store:
             )
         for v in range(version, SCHEMA_VERSION):
             con.execute("BEGIN IMMEDIATE")
-            for stmt in filter(str.strip, MIGRATIONS[v].split(";")):
-                con.execute(stmt)
-            con.execute(f"PRAGMA user_version={v + 1}")
+            try:
+                step = MIGRATIONS[v]
+                if callable(step):
+                    step(con)
+                else:
+                    for stmt in filter(str.strip, step.split(";")):
+                        con.execute(stmt)
+                con.execute(f"PRAGMA user_version={v + 1}")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
             con.execute("COMMIT")
 
     @property
@@ -124,9 +165,13 @@ class Store:
 
     # --- writes -----------------------------------------------------------------------
     def save_profile(self, profile: dict) -> int:
+        """Save a profile once: saving one already in the store only marks it as the latest
+        (its `created_at` moves to now) and returns its id."""
         return self._insert(
-            "INSERT INTO profiles (name, payload, created_at) VALUES (?, ?, ?)",
-            (profile.get("name", ""), json.dumps(profile), time.time()),
+            "INSERT INTO profiles (name, payload, created_at, content_hash) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (content_hash) DO UPDATE SET created_at = excluded.created_at"
+            " RETURNING id",
+            (profile.get("name", ""), json.dumps(profile), time.time(), profile_hash(profile)),
         )
 
     def save_decision(self, decision: dict) -> int:
@@ -164,7 +209,9 @@ class Store:
     def _insert(self, sql: str, params: tuple) -> int:
         try:
             with self._tx() as con:
-                return con.execute(sql, params).lastrowid
+                cur = con.execute(sql, params)
+                rows = cur.fetchall() if "RETURNING" in sql else []  # step to the end
+                return rows[0][0] if rows else cur.lastrowid
         except sqlite3.Error as e:
             raise StoreError(f"{self.path}: write failed ({e})") from None
 
@@ -177,9 +224,9 @@ class Store:
         except sqlite3.Error as e:
             raise StoreError(f"{self.path}: read failed ({e})") from None
 
-    def _list(self, table: str, limit: int) -> list[dict]:
+    def _list(self, table: str, limit: int, order: str = "id DESC") -> list[dict]:
         assert table in TABLES  # table names are never user input
-        rows = self._rows(f"SELECT * FROM {table} ORDER BY id DESC LIMIT ?", (limit,))
+        rows = self._rows(f"SELECT * FROM {table} ORDER BY {order} LIMIT ?", (limit,))
         for r in rows:
             for key in ("payload", "profile"):
                 if key in r and isinstance(r[key], str):
@@ -187,7 +234,11 @@ class Store:
         return rows
 
     def list_profiles(self, limit: int = 100) -> list[dict]:
-        return self._list("profiles", limit)
+        """Newest first: a profile saved again moves to the top instead of repeating."""
+        rows = self._list("profiles", limit, "created_at DESC, id DESC")
+        for r in rows:
+            r.pop("content_hash", None)
+        return rows
 
     def list_decisions(self, limit: int = 100) -> list[dict]:
         return self._list("decisions", limit)

@@ -8,6 +8,7 @@ reading order and adds the caveats and provenance.
 from __future__ import annotations
 
 from core.decision import Decision
+from report.sections.feasibility import verdict
 from report.sections.glance import glance
 from report.sections.profile import profile_table
 from report.sections.prototype import PROTOTYPE_CAN, PROTOTYPE_CANNOT, prototype_section
@@ -57,6 +58,7 @@ def build_context(decision: Decision) -> dict:
         "created_at_iso": decision.created_at,
         "ftrag_version": str(decision.versions.get("ftrag", "(version unknown)")),
         "profile": profile_table(profile),
+        "verdict": verdict(decision),
         "glance": glance(decision),
         "rec": recommendation_section(decision.recommendation),
         "sim": simulation_section(sim, profile, decision.strategy) if sim else None,

@@ -9,12 +9,26 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from core.inputs import input_label
 from core.registry import STRATEGIES
 from core.simulation import SimulationResult, component_colour, component_label
 from report.text import in_order
 
 label = STRATEGIES.label
 colour = STRATEGIES.colour
+# Line dash and marker by display position, so two strategies whose lines coincide still read
+# as two lines (colour alone hides one under the other).
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash")
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x")
+
+
+def _style(i: int, s: str, width: float = 2.5) -> dict[str, Any]:
+    """The line and marker of the i-th strategy in display order."""
+    return {
+        "line": dict(color=colour(s), width=width, dash=DASHES[i % len(DASHES)]),
+        "marker": dict(symbol=SYMBOLS[i % len(SYMBOLS)], size=7, maxdisplayed=12),
+        "mode": "lines+markers",
+    }
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -46,9 +60,13 @@ def _col(rows: list[dict[str, Any]], name: str) -> list[Any]:
 
 
 def cumulative_cost(result: SimulationResult) -> go.Figure:
-    """Cumulative cost per strategy, with the Monte Carlo P10-P90 band shaded."""
+    """Cumulative cost per strategy: the P50 of the Monte Carlo draws with their P10-P90 band
+    shaded (without draws, the run at central inputs). Every band is drawn before any line,
+    so no fill covers a line; each line has its own dash and marker."""
     fig = go.Figure()
-    for s, rows in _groups(result):
+    groups = _groups(result)
+    central = result.central("cumulative_cost_usd")
+    for s, rows in groups:
         month, p10 = _col(rows, "month"), _col(rows, "cumulative_cost_usd_p10")
         if all(v is not None for v in p10):
             fig.add_trace(
@@ -59,6 +77,9 @@ def cumulative_cost(result: SimulationResult) -> go.Figure:
                     line=dict(width=0),
                     showlegend=False,
                     hoverinfo="skip",
+                    legendgroup=s,
+                    name=f"{label(s)} P90",
+                    meta="p90",
                 )
             )
             fig.add_trace(
@@ -69,21 +90,30 @@ def cumulative_cost(result: SimulationResult) -> go.Figure:
                     line=dict(width=0),
                     fill="tonexty",
                     fillcolor=_rgba(colour(s), 0.18),
+                    legendgroup=s,
                     name=f"{label(s)} P10-P90",
+                    meta="p10",
+                    hoverinfo="skip",
                 )
             )
+    for i, (s, rows) in enumerate(groups):
         fig.add_trace(
             go.Scatter(
-                x=month,
-                y=_col(rows, "cumulative_cost_usd"),
-                mode="lines",
-                line=dict(color=colour(s), width=2.5),
+                x=_col(rows, "month"),
+                y=_col(rows, central),
                 name=label(s),
+                legendgroup=s,
+                meta="central",
+                hovertemplate="%{y:$,.0f}",
+                **_style(i, s),
             )
         )
-    return _layout(
-        fig, "Cumulative cost (central estimate, P10-P90 band)", "Month", "Cumulative cost (USD)"
+    title = (
+        f"Cumulative cost: median of {result.draws:,} draws, with the P10-P90 band"
+        if central != "cumulative_cost_usd"
+        else "Cumulative cost (every input at its central value)"
     )
+    return _layout(fig, title, "Month", "Cumulative cost (USD)")
 
 
 def monthly_breakdown(result: SimulationResult) -> go.Figure:
@@ -112,7 +142,7 @@ def monthly_breakdown(result: SimulationResult) -> go.Figure:
         fig.update_xaxes(title_text="Month", row=1, col=i)
     fig.update_layout(
         barmode="stack",
-        title="Monthly cost by component",
+        title="Monthly cost by component (every input at its central value)",
         template="plotly_white",
         yaxis_title="Monthly cost (USD)",
     )
@@ -128,30 +158,28 @@ def freshness(result: SimulationResult) -> go.Figure:
         cols=2,
         subplot_titles=("Stale knowledge (share changed since last seen)", "Expected accuracy"),
     )
-    for s, rows in _groups(result):
-        style = dict(color=colour(s), width=2.5)
+    stale, accuracy = result.central("stale_fraction"), result.central("expected_accuracy")
+    for i, (s, rows) in enumerate(_groups(result)):
         month = _col(rows, "month")
         fig.add_trace(
-            go.Scatter(
-                x=month, y=_col(rows, "stale_fraction"), name=label(s), line=style, legendgroup=s
-            ),
+            go.Scatter(x=month, y=_col(rows, stale), name=label(s), legendgroup=s, **_style(i, s)),
             row=1,
             col=1,
         )
         fig.add_trace(
             go.Scatter(
                 x=month,
-                y=_col(rows, "expected_accuracy"),
+                y=_col(rows, accuracy),
                 name=label(s),
-                line=style,
                 legendgroup=s,
                 showlegend=False,
+                **_style(i, s),
             ),
             row=1,
             col=2,
         )
     fig.update_xaxes(title_text="Month")
-    fig.update_yaxes(title_text="Stale fraction", tickformat=".0%", row=1, col=1)
+    fig.update_yaxes(title_text="Stale share", tickformat=".0%", row=1, col=1)
     fig.update_yaxes(title_text="Expected accuracy", tickformat=".0%", row=1, col=2)
     fig.update_layout(title="Knowledge freshness and expected accuracy", template="plotly_white")
     return fig
@@ -197,7 +225,7 @@ def tornado(result: SimulationResult, strategy: str, top: int = 10) -> go.Figure
     """Cumulative cost at the horizon with each input at its low / high end."""
     rows = [r for r in result.sensitivity if r.strategy == strategy][:top][::-1]
     base = (rows[0].base_cost_usd if rows else None) or 0.0
-    names = [r.parameter for r in rows]
+    names = [input_label(r.parameter) for r in rows]
     fig = go.Figure()
     for end, shade in (("low", 0.45), ("high", 1.0)):
         costs = [r.cost_at_low_usd if end == "low" else r.cost_at_high_usd for r in rows]
@@ -210,7 +238,8 @@ def tornado(result: SimulationResult, strategy: str, top: int = 10) -> go.Figure
                 name=f"input at {end} end",
                 marker_color=_rgba(colour(strategy), shade),
                 customdata=[r.low_value if end == "low" else r.high_value for r in rows],
-                hovertemplate="%{y} = %{customdata}: %{x:,.0f} USD<extra></extra>",
+                hovertemplate="%{y} = %{customdata}: total %{x:$,.0f} "
+                "(bar from the central-input total)<extra></extra>",
             )
         )
     fig.add_vline(x=base, line_color="black")

@@ -132,11 +132,13 @@ def monte_carlo(
     return bands
 
 
-def break_even(rows: pd.DataFrame) -> tuple[dict[str, Any], ...]:
+def break_even(
+    rows: pd.DataFrame, column: str = "cumulative_cost_usd"
+) -> tuple[dict[str, Any], ...]:
     """For each pair, the first month the strategy that was dearer in month 1 becomes no
-    dearer (cumulative cost); month None if that never happens within the horizon. Pairs
-    follow the registry's order, over the strategies the table holds."""
-    wide = rows.pivot(index="month", columns="strategy", values="cumulative_cost_usd")
+    dearer (cumulative cost, read from `column`); month None if that never happens within the
+    horizon. Pairs follow the registry's order, over the strategies the table holds."""
+    wide = rows.pivot(index="month", columns="strategy", values=column)
     out = []
     for a, b in combinations([s for s in STRATEGIES.values() if s in wide.columns], 2):
         d = (wide[a] - wide[b]).to_numpy()
@@ -221,7 +223,13 @@ def simulate(
 ) -> SimulationResult:
     """Cost, freshness and accuracy per month for each strategy, with P10/P50/P90 bands from
     `draws` seeded Monte Carlo draws (0 = no bands), break-even months, latency vs budget and a
-    tornado of cumulative cost at the horizon."""
+    tornado of cumulative cost at the horizon.
+
+    The unsuffixed columns are the run with every input at its central value (what the golden
+    tests compute by hand). The central estimate shown to users is the `_p50` column when
+    there are draws (`core.simulation.SimulationResult.central`), so break-even months are
+    read from that same line: the month two drawn lines cross, not two lines nobody sees.
+    """
     _check(months, draws)
     a = assumptions
     out = _run(a, central_params(profile, a), months)
@@ -253,12 +261,13 @@ def simulate(
             over = rows[(rows.strategy == s) & (rows.monthly_cost_usd > profile.monthly_budget_usd)]
             if len(over):
                 notes.append(
-                    f"{s}: monthly cost exceeds the {profile.monthly_budget_usd:g} USD "
-                    f"budget in {len(over)} of {months} months"
+                    f"{STRATEGIES.label(s)}: monthly cost (every input at its central value) "
+                    f"exceeds the {profile.monthly_budget_usd:,.0f} USD budget in {len(over)} "
+                    f"of {months} months"
                 )
     return SimulationResult(
         rows=rows,
-        break_even=break_even(rows),
+        break_even=break_even(rows, "cumulative_cost_usd_p50" if bands else "cumulative_cost_usd"),
         latency=lat,
         sensitivity=sensitivity(profile, a, months),
         assumptions=a,

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from core.profile import Profile
+from ui.profile_form import to_text
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -51,12 +52,15 @@ def _submit(at: AppTest) -> AppTest:
 
 
 def test_profile_page_has_every_field_with_schema_help(app):
+    """Help is a caption under each field, not a help icon (icons are tab stops)."""
     from core.profile import field_help
 
+    captions = {c.value for c in app.caption}
     for name in Profile.model_fields:
         w = app.get_by_key(f"w.profile.{name}")  # raises KeyError when a field has no widget
         assert w is not None
-        assert w.help == field_help(name), name
+        assert not w.help, name
+        assert field_help(name) in captions, name
     assert any(b.label == "Apply profile" for b in app.button)
 
 
@@ -74,11 +78,11 @@ def test_profile_submit_applies_saves_and_writes_the_link(app, tmp_store):
 
 def test_profile_invalid_value_names_the_field_and_keeps_inputs(app):
     app.text_input(key="w.profile.name").set_value("")
-    app.number_input(key="w.profile.queries_per_month").set_value(1234)
+    app.text_input(key="w.profile.queries_per_month").set_value("1234")
     _submit(app)
     [err] = app.error
-    assert "name:" in _plain(err.value)
-    assert app.number_input(key="w.profile.queries_per_month").value == 1234
+    assert "Name:" in _plain(err.value)
+    assert app.text_input(key="w.profile.queries_per_month").value == "1234"
 
 
 def test_profile_upload_valid_and_invalid(app, tmp_store):
@@ -86,7 +90,7 @@ def test_profile_upload_valid_and_invalid(app, tmp_store):
 
     from ui.state import DEFAULT_PROFILE
 
-    app.number_input(key="w.profile.queries_per_month").set_value(4321)
+    app.text_input(key="w.profile.queries_per_month").set_value("4321")
     _submit(app)
     bad = yaml.safe_dump({**DEFAULT_PROFILE, "task": "poetry", "latency_budget_ms": -1})
     app.get_by_key("w.profile.upload").set_value(("bad.yaml", bad.encode(), "application/x-yaml"))
@@ -95,7 +99,7 @@ def test_profile_upload_valid_and_invalid(app, tmp_store):
     [err] = app.error
     msg = _plain(err.value)
     assert "bad.yaml: task" in msg and "bad.yaml: latency_budget_ms" in msg
-    assert app.number_input(key="w.profile.queries_per_month").value == 4321  # inputs kept
+    assert app.text_input(key="w.profile.queries_per_month").value == "4321"  # inputs kept
 
     good = {**DEFAULT_PROFILE, "name": "Uploaded", "monthly_budget_usd": 900.0}
     app.get_by_key("w.profile.upload").set_value(
@@ -104,7 +108,7 @@ def test_profile_upload_valid_and_invalid(app, tmp_store):
     app.run()
     assert not app.exception and not app.error
     assert app.text_input(key="w.profile.name").value == "Uploaded"
-    assert app.number_input(key="w.profile.monthly_budget_usd").value == 900.0
+    assert app.text_input(key="w.profile.monthly_budget_usd").value == "900"
     assert tmp_store.list_profiles()[0]["name"] == "Uploaded"
 
 
@@ -138,7 +142,7 @@ def test_shared_link_reproduces_the_profile(tmp_store):
     assert not at.error
     assert at.text_input(key="w.profile.name").value == "Linked"
     assert at.toggle(key="w.profile.structured_output").value is True
-    assert at.number_input(key="w.profile.labeled_examples").value == 20000
+    assert at.text_input(key="w.profile.labeled_examples").value == "20,000"
 
 
 def test_invalid_link_shows_one_line_per_bad_field(tmp_store):
@@ -196,7 +200,7 @@ def test_recommendation_warns_when_rules_and_scorer_disagree(app):
         pytest.skip("no disagreeing profile in the probe grid")
     for k, v in p.items():
         if v is not None:
-            app.session_state[f"w.profile.{k}"] = v
+            app.session_state[f"w.profile.{k}"] = to_text(k, v)  # numbers are typed text
     _submit(app)
     at = _goto(app, "recommendation")
     assert any("disagree" in w.value for w in at.warning)
@@ -487,7 +491,7 @@ def test_prototype_page_preselects_the_recommended_strategy(app):
     assert recommend(p).strategy == "fine_tuning"
     for k, v in p.model_dump().items():
         if v is not None:
-            app.session_state[f"w.profile.{k}"] = v
+            app.session_state[f"w.profile.{k}"] = to_text(k, v)  # numbers are typed text
     _submit(app)
     at = _goto(app, "prototype")
     assert at.session_state["w.proto.strategy"] == "fine_tuning"

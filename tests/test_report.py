@@ -378,7 +378,7 @@ def test_pdf_renders_pages_with_strategy_and_cost_table(decision, tmp_path):
 
     for s in ("fine_tuning", "rag", "hybrid"):  # every strategy's 36-month total is printed
         last = [r for r in decision.simulation.rows if r["strategy"] == s][-1]
-        assert usd(last["cumulative_cost_usd"]) in text
+        assert usd(last["cumulative_cost_usd_p50"]) in text  # the central line: P50
     assert "Prices used" in text and "2025-09-05" in text
     subprocess.run(
         [

@@ -57,7 +57,7 @@ def init() -> None:
     ss.setdefault(SESSION_ID, uuid.uuid4().hex)
     ss.setdefault(LINK_SEEN, "")
     ss.setdefault(FLASH, [])
-    ss.setdefault(SIM_SETTINGS, {"overrides": {}, "months": 36, "calibration": None})
+    ss.setdefault(SIM_SETTINGS, dict(DEFAULT_SIM))
 
 
 def current_profile() -> Profile:
@@ -67,6 +67,20 @@ def current_profile() -> Profile:
 def profile_crc(profile: Profile) -> int:
     """A short fingerprint of a profile, to key widgets and settings made for it."""
     return zlib.crc32(profile.model_dump_json().encode())
+
+
+DEFAULT_SIM = {"overrides": {}, "months": 36, "calibration": None}
+
+
+def sim_settings() -> dict:
+    """The Cost page's settings (overrides, months, calibration) if they were made for the
+    current profile; else the defaults. The Recommendation and Report pages simulate with these,
+    so all three pages show the same run."""
+    sim = dict(st.session_state[SIM_SETTINGS])
+    crc = profile_crc(current_profile())
+    if sim.pop("profile_crc", crc) != crc:
+        return dict(DEFAULT_SIM)
+    return sim
 
 
 def set_profile(profile: Profile) -> None:

@@ -4,25 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.inputs import price_field_label
 from core.simulation import SimulationResult
 from report.table import Table
 from report.text import as_number, num
-
-# Plain-language names for the price keys the simulator uses (prefix.field).
-PRICE_FIELDS = {
-    "input_per_mtok": "input, USD / 1M tokens",
-    "output_per_mtok": "output, USD / 1M tokens",
-    "cached_input_per_mtok": "cached input, USD / 1M tokens",
-    "training_per_mtok": "training, USD / 1M tokens",
-    "hosting_per_hour": "hosting, USD / hour",
-    "usd_per_mtok": "USD / 1M tokens",
-    "usd_per_hour": "USD / GPU-hour",
-    "storage_per_gb_month": "storage, USD / GB-month",
-    "read_per_munits": "reads, USD / 1M units",
-    "write_per_munits": "writes, USD / 1M units",
-    "monthly_minimum": "monthly minimum, USD",
-    "fixed_monthly": "fixed, USD / month",
-}
 
 
 def _price_entry_key(prefix: str, values: dict[str, Any]) -> str | None:
@@ -105,7 +90,7 @@ def _prices(sim: SimulationResult, overridden: set[str]) -> Table:
             mark = f"overridden ({origin.get(book_key or '', '')})".replace(" ()", "")
         rows.append(
             [
-                f"{_price_subject(prefix, values)}: {PRICE_FIELDS.get(fld, fld.replace('_', ' '))}",
+                f"{_price_subject(prefix, values)}: {price_field_label(fld)}",
                 num(p.value),
                 rng,
                 p.source,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.decision import Decision
 from core.registry import ROWS, STRATEGIES
+from report.sections.feasibility import verdict
 from report.sections.prototype import ordered_results
 from report.text import in_order, max_of, num, pct, usd
 
@@ -13,17 +14,32 @@ label = STRATEGIES.label
 def glance(decision: Decision) -> list[str]:
     """Four or five sentences a reader gets from page one."""
     rec = decision.recommendation
-    out = [f"Recommended: {label(rec.strategy)} (confidence {pct(rec.confidence, 0)})."]
+    v = verdict(decision)
+    if v["changed"]:
+        first = (
+            f"Recommended within the budgets: {v['label']} (score {v['confidence']}); "
+            f"on the use case alone, {v['advisor_label']} (confidence {pct(rec.confidence, 0)})."
+        )
+    elif v["warnings"]:
+        first = (
+            f"Recommended: {v['label']} (confidence {v['confidence']}), although it does not "
+            "meet the budgets above."
+        )
+    else:
+        first = f"Recommended: {v['label']} (confidence {v['confidence']})."
+    out = [first]
     if rec.disagreement:
         out.append("The rules and the learned scorer disagree; see the recommendation section.")
     sim = decision.simulation
     if sim:
         by = sim.rows_by_strategy()
         order = in_order(by, STRATEGIES)
-        totals = ", ".join(f"{label(s)} {usd(by[s][-1].get('cumulative_cost_usd'))}" for s in order)
-        out.append(f"Cost over {sim.months} months (central estimate): {totals}.")
+        cost, stale_col = sim.central("cumulative_cost_usd"), sim.central("stale_fraction")
+        totals = ", ".join(f"{label(s)} {usd(by[s][-1].get(cost))}" for s in order)
+        how = "median of the Monte Carlo draws" if sim.is_drawn() else "central estimate"
+        out.append(f"Cost over {sim.months} months ({how}): {totals}.")
         stale = ", ".join(
-            f"{label(s)} {pct(max_of(r.get('stale_fraction') for r in by[s]), 0)}" for s in order
+            f"{label(s)} {pct(max_of(r.get(stale_col) for r in by[s]), 0)}" for s in order
         )
         out.append(f"Peak share of stale knowledge: {stale}.")
         if sim.latency:

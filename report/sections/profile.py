@@ -4,25 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.profile import field_label
 from report.table import Table
 from report.text import num
-
-PROFILE_LABELS = {
-    "name": "Name",
-    "task": "Task",
-    "knowledge_update_frequency": "Knowledge changes",
-    "latency_budget_ms": "Latency budget (p95, ms)",
-    "traceability": "Traceability",
-    "style_consistency": "Style consistency",
-    "structured_output": "Structured output",
-    "knowledge_base_tokens": "Knowledge base (tokens)",
-    "labeled_examples": "Labelled examples",
-    "queries_per_month": "Queries per month",
-    "deployment": "Deployment",
-    "ml_maturity": "ML maturity",
-    "access_control": "Per-user access control",
-    "monthly_budget_usd": "Monthly budget (USD)",
-}
 
 
 def _value(v: Any) -> str:
@@ -33,9 +17,5 @@ def _value(v: Any) -> str:
 
 def profile_table(profile: dict[str, Any]) -> Table:
     """The profile's fields (its name heads the section instead)."""
-    rows = [
-        [PROFILE_LABELS.get(k, k.replace("_", " ")), _value(v)]
-        for k, v in profile.items()
-        if k != "name"
-    ]
+    rows = [[field_label(k), _value(v)] for k, v in profile.items() if k != "name"]
     return Table("profile", ["Field", "Value"], rows, align=["l", "l"])

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from core.recommendation import Recommendation
+from core.recommendation import Recommendation, feature_label, feature_value
 from core.registry import STRATEGIES
 from report.table import Table
-from report.text import NA, as_number, in_order, num, pct, url_text
+from report.text import NA, as_number, in_order, pct, url_text
 
 
 def _effect_text(effect: dict[str, float]) -> str:
@@ -56,14 +56,19 @@ def _contributions_table(rec: Recommendation) -> Table | None:
     largest logit contributions toward the recommended strategy."""
     if rec.learned.top_contributions:
         rows = [
-            [c.feature.replace("_", " "), num(c.value), f"{c.contribution:+.2f}", c.direction]
+            [
+                feature_label(c.feature),
+                feature_value(c.feature, c.value),
+                f"{c.contribution:+.2f}",
+                c.direction,
+            ]
             for c in rec.learned.top_contributions
         ]
     else:
         contrib = rec.learned.contributions.get(rec.strategy) or {}
         pairs = sorted(contrib.items(), key=lambda kv: -abs(kv[1]))[:5]
         rows = [
-            [k.replace("_", " "), NA, f"{v:+.2f}", "toward" if v > 0 else "against"]
+            [feature_label(k), NA, f"{v:+.2f}", "toward" if v > 0 else "against"]
             for k, v in pairs
             if v
         ]
@@ -80,9 +85,9 @@ def _contributions_table(rec: Recommendation) -> Table | None:
         ["Feature", "Value", "Push", "Direction"],
         rows,
         align=["l", "r", "r", "l"],
-        caption=f"The profile features that pushed the learned scorer most toward or "
-        f"against {STRATEGIES.label(rec.strategy)} (standardised logit contributions, relative "
-        "to the other strategies)." + trained,
+        caption=f"The profile answers that pushed the learned scorer most toward or against "
+        f"{STRATEGIES.label(rec.strategy)}. Push is how far each answer moves that strategy's "
+        "score against the others, compared with an average profile (positive: toward)." + trained,
     )
 
 

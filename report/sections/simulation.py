@@ -8,61 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.inputs import input_label
 from core.registry import STRATEGIES
 from core.simulation import SimulationResult, component_label
 from report.sections.assumptions import assumptions_tables
+from report.sections.horizon import horizon_table
 from report.table import Table
-from report.text import NA, as_number, band, in_order, integer, max_of, mean_of, ms, num, pct, usd
+from report.text import NA, as_number, in_order, integer, ms, num, pct, usd
 
 MILESTONES = (1, 3, 6, 12, 24, 36, 60, 120, 240, 600)
 label = STRATEGIES.label
-
-
-def _summary(sim: SimulationResult, by: dict, order: list[str], hl: list[int], budget) -> Table:
-    months = sim.months
-    rows = []
-    for s in order:
-        rs, last = by[s], by[s][-1]
-        lat = sim.latency.get(s)
-        row = [
-            label(s),
-            usd(rs[0].get("monthly_cost_usd")),
-            usd(last.get("monthly_cost_usd")),
-            usd(last.get("cumulative_cost_usd")),
-            band(last.get("cumulative_cost_usd_p10"), last.get("cumulative_cost_usd_p90")),
-            pct(mean_of(r.get("stale_fraction") for r in rs)),
-            pct(max_of(r.get("stale_fraction") for r in rs)),
-            pct(mean_of(r.get("expected_accuracy") for r in rs)),
-            ms(lat.p95_ms if lat else None),
-        ]
-        if budget is not None:
-            over = sum(1 for r in rs if (as_number(r.get("monthly_cost_usd")) or 0) > budget)
-            row.append(f"{over} of {len(rs)}")
-        rows.append(row)
-    cols = [
-        "Strategy",
-        "Month 1",
-        f"Month {months}",
-        f"Total, {months} mo",
-        "P10 - P90 total",
-        "Mean stale",
-        "Peak stale",
-        "Mean accuracy",
-        "p95 ms",
-    ]
-    if budget is not None:
-        cols.append(f"Months over {usd(budget)}")
-    draws = NA if sim.draws is None else sim.draws
-    seed = NA if sim.seed is None else sim.seed
-    return Table(
-        "cost-summary",
-        cols,
-        rows,
-        highlight=hl,
-        caption=f"Monthly and cumulative cost over {months} months (central estimate) with the "
-        f"Monte Carlo P10-P90 range of the total ({draws} draws, seed {seed}); stale is the "
-        "share of knowledge changed since the model or index last saw it.",
-    )
 
 
 def _by_month(rows: list[dict[str, Any]], marks: list[int], cell) -> list[str]:
@@ -70,15 +25,25 @@ def _by_month(rows: list[dict[str, Any]], marks: list[int], cell) -> list[str]:
     return [cell(at.get(m, {})) for m in marks]
 
 
-def _milestone_cost(r: dict[str, Any]) -> str:
-    lo, hi = r.get("cumulative_cost_usd_p10"), r.get("cumulative_cost_usd_p90")
-    # No spaces in the range, so it never breaks inside a narrow PDF column.
-    rng = "" if NA in (usd(lo), usd(hi)) else f"\n({usd(lo)}-{usd(hi)})"
-    return usd(r.get("cumulative_cost_usd")) + rng
+def _milestone_cost(sim: SimulationResult):
+    central = sim.central("cumulative_cost_usd")
+
+    def cell(r: dict[str, Any]) -> str:
+        lo, hi = r.get("cumulative_cost_usd_p10"), r.get("cumulative_cost_usd_p90")
+        # No spaces in the range, so it never breaks inside a narrow PDF column.
+        rng = "" if NA in (usd(lo), usd(hi)) else f"\n({usd(lo)}-{usd(hi)})"
+        return usd(r.get(central)) + rng
+
+    return cell
 
 
-def _freshness_cell(r: dict[str, Any]) -> str:
-    return f"{pct(r.get('stale_fraction'), 0)} / {pct(r.get('expected_accuracy'), 0)}"
+def _freshness_cell(sim: SimulationResult):
+    stale, acc = sim.central("stale_fraction"), sim.central("expected_accuracy")
+
+    def cell(r: dict[str, Any]) -> str:
+        return f"{pct(r.get(stale), 0)} / {pct(r.get(acc), 0)}"
+
+    return cell
 
 
 def _break_even(sim: SimulationResult) -> Table:
@@ -119,7 +84,8 @@ def _components(sim: SimulationResult, by: dict, order: list[str]) -> Table:
         "components",
         ["Component", *[label(s) for s in order]],
         rows,
-        caption=f"Where the {sim.months}-month total goes (central estimate).",
+        caption=f"Where the {sim.months}-month total goes, with every input at its central "
+        "value (the median total above can differ: inputs are drawn from skewed ranges).",
     )
 
 
@@ -173,7 +139,7 @@ def _sensitivity(sim: SimulationResult, strategy: str) -> Table | None:
         ["Input", "Low", "High", "Total at low", "Total at high", "Swing"],
         [
             [
-                r.parameter,
+                input_label(r.parameter),
                 num(r.low_value),
                 num(r.high_value),
                 usd(r.cost_at_low_usd),
@@ -193,24 +159,25 @@ def simulation_section(sim: SimulationResult, profile: dict[str, Any], strategy:
     hl = [i for i, s in enumerate(order) if s == strategy]
     marks = [m for m in MILESTONES if m < sim.months] + [sim.months]
     month_cols = ["Strategy", *[f"Month {m}" for m in marks]]
+    central = "median of the draws" if sim.is_drawn() else "every input at its central value"
     return {
         "months": sim.months,
         "seed": sim.seed,
         "draws": sim.draws,
-        "summary": _summary(sim, by, order, hl, as_number(profile.get("monthly_budget_usd"))),
+        "summary": horizon_table(sim, profile, strategy),
         "milestones": Table(
             "cost-milestones",
             month_cols,
-            [[label(s), *_by_month(by[s], marks, _milestone_cost)] for s in order],
+            [[label(s), *_by_month(by[s], marks, _milestone_cost(sim))] for s in order],
             highlight=hl,
-            caption="Cumulative cost: central estimate (P10 - P90).",
+            caption=f"Cumulative cost: {central} (P10 - P90).",
         ),
         "freshness": Table(
             "freshness",
             month_cols,
-            [[label(s), *_by_month(by[s], marks, _freshness_cell)] for s in order],
+            [[label(s), *_by_month(by[s], marks, _freshness_cell(sim))] for s in order],
             highlight=hl,
-            caption="Stale fraction / expected accuracy at the end of each month shown.",
+            caption=f"Stale share / expected accuracy at the end of each month shown ({central}).",
         ),
         "break_even": _break_even(sim),
         "components": _components(sim, by, order),

@@ -7,23 +7,25 @@ overrides list on the page is exactly what changed.
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from core.errors import AdvisorError
+from core.inputs import input_label, price_field_label
+from core.simulation import SimulationResult
 from ui import services, state
 from ui.common import label, md, show_error, strategies
+from ui.cost_tables import monthly_frame, summary_frame
 
-# (assumption, label, min, max, step, format). Ranges are what a slider can usefully cover;
-# the simulator validates the value itself.
+# (assumption, min, max, step, format); labels come from core.inputs. Ranges are what a slider
+# can usefully cover; the simulator validates the value itself.
 SLIDERS = (
-    ("change_rate_per_month", "Knowledge changing per month", 0.0, 0.6, 0.005, "%.3f"),
-    ("retrain_interval_months", "Fine-tune retrain interval (months, 0 = never)", 0, 24, 1, None),
-    ("k_retrieved", "Chunks retrieved per query (RAG)", 1.0, 20.0, 1.0, "%.0f"),
-    ("chunk_tokens", "Chunk size (tokens)", 64.0, 2048.0, 64.0, "%.0f"),
-    ("cached_prefix_fraction", "Prompt-cache hit share", 0.0, 0.9, 0.05, "%.2f"),
-    ("query_growth_per_month", "Query growth per month", -0.1, 0.3, 0.01, "%.2f"),
-    ("epochs", "Fine-tuning epochs", 1.0, 10.0, 1.0, "%.0f"),
+    ("change_rate_per_month", 0.0, 0.6, 0.005, "%.3f"),
+    ("retrain_interval_months", 0, 24, 1, None),
+    ("k_retrieved", 1.0, 20.0, 1.0, "%.0f"),
+    ("chunk_tokens", 64.0, 2048.0, 64.0, "%.0f"),
+    ("cached_prefix_fraction", 0.0, 0.9, 0.05, "%.2f"),
+    ("query_growth_per_month", -0.1, 0.3, 0.01, "%.2f"),
+    ("epochs", 1.0, 10.0, 1.0, "%.0f"),
 )
 PERCENT = {"change_rate_per_month", "cached_prefix_fraction", "query_growth_per_month"}
 
@@ -57,14 +59,14 @@ def _controls(defaults: dict, phash: int) -> tuple[dict, int, bool]:
         )
         if gen != values["generator_model"]:
             sets["generator_model"] = gen
-        for name, lab, lo, hi, step, fmt in SLIDERS:
+        for name, lo, hi, step, fmt in SLIDERS:
             default = values[name]
             if isinstance(step, int):
                 default = int(min(max(default, lo), hi))
             else:
                 default = float(min(max(default, lo), hi))
             v = st.slider(
-                lab,
+                input_label(name),
                 lo,
                 hi,
                 default,
@@ -81,7 +83,7 @@ def _controls(defaults: dict, phash: int) -> tuple[dict, int, bool]:
             for field in ("input_per_mtok", "output_per_mtok"):
                 base = float(getattr(model, field))
                 v = st.number_input(
-                    field.replace("_", " "),
+                    price_field_label(field),
                     0.0,
                     1000.0,
                     base,
@@ -144,12 +146,24 @@ def render() -> None:
         "months": months,
         "calibration": calibration,
     }
+    sim = SimulationResult.from_dict(result)
+
+    st.subheader(f"{months}-month summary")
+    st.table(summary_frame(sim, profile.model_dump(mode="json"), ""))
+    st.caption(
+        f"Totals are the median (P50) of {sim.draws:,} Monte Carlo draws, with the P10-P90 "
+        "range of the same draws; the chart's lines are the same medians. Per month is the "
+        "total spread over the horizon. Infrastructure only."
+    )
 
     st.subheader("Break-even")
     _break_even(result)
     if sets or calibration:
         used = result["overrides"]
-        st.caption("Overridden: " + ", ".join(f"`{o['key']}` = {o['new']}" for o in used))
+        st.caption(
+            "Overridden: "
+            + ", ".join(f"{md(input_label(o['key']))} = {o['new']} (`{o['key']}`)" for o in used)
+        )
 
     st.plotly_chart(figs["cumulative_cost"], key="fig.cumulative")
     tab_f, tab_m, tab_l, tab_t = st.tabs(
@@ -171,7 +185,12 @@ def render() -> None:
         )
         st.plotly_chart(figs[f"tornado_{strategy}"], key="fig.tornado")
     with st.expander("Table: one row per month and strategy"):
-        st.dataframe(pd.DataFrame(result["rows"]), hide_index=True)
+        frame, config = monthly_frame(sim)
+        st.dataframe(frame, hide_index=True, column_config=config)
+        st.caption(
+            "Cumulative cost, stale share and accuracy are medians of the draws; the monthly "
+            "bill and its parts are the run with every input at its central value."
+        )
     if result.get("notes"):
         for note in result["notes"]:
             st.caption(note)

@@ -1,7 +1,11 @@
 """Profile page: the questionnaire. One form, one widget per schema field, help from the schema.
 
 Widgets are seeded through session state (never `value=`), so loading an example or a file
-is one assignment per field, and a bad upload leaves what the user typed untouched.
+is one assignment per field, and a bad upload leaves what the user typed untouched. Numbers
+are typed as text and read by `ui.profile_form`, which refuses what it cannot read instead of
+guessing. Fields are laid out one row of two at a time, so the tab order is the reading order;
+each field's help is a caption under it rather than a help icon, because Streamlit 1.67 puts
+every help icon in the tab order (a `<button>` with no way to set its tabindex).
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ import streamlit as st
 import yaml
 
 from core.errors import AdvisorError, ProfileError
-from core.profile import Profile, field_help, parse_profile_bytes, profile_from_dict
+from core.profile import Profile, field_help, field_label, parse_profile_bytes
 from ui import services, state
 from ui.common import md, show_error
+from ui.profile_form import NUMBER_FIELDS, profile_from_widgets, to_text
 
 FORM = "profile_form"
 PREFIX = "w.profile."
@@ -30,36 +35,6 @@ SECTIONS = (
     ("Behaviour", ("style_consistency", "structured_output", "labeled_examples")),
     ("Team and platform", ("deployment", "ml_maturity")),
 )
-LABELS = {
-    "name": "Name",
-    "task": "Task",
-    "knowledge_update_frequency": "Knowledge changes",
-    "latency_budget_ms": "Latency budget, p95 (ms)",
-    "traceability": "Traceability",
-    "style_consistency": "Style consistency",
-    "structured_output": "Structured output",
-    "knowledge_base_tokens": "Knowledge base size (tokens)",
-    "labeled_examples": "Labelled examples",
-    "queries_per_month": "Queries per month",
-    "deployment": "Deployment",
-    "ml_maturity": "ML maturity",
-    "access_control": "Per-user document permissions",
-    "monthly_budget_usd": "Monthly budget (USD)",
-}
-
-
-def _bounds(name: str, kind: type = int) -> dict:
-    """min/max for a numeric widget, from the schema's own constraints (one numeric type,
-    as Streamlit requires)."""
-    out = {}
-    for m in Profile.model_fields[name].metadata:
-        if getattr(m, "ge", None) is not None:
-            out["min_value"] = m.ge
-        if getattr(m, "gt", None) is not None:
-            out["min_value"] = m.gt + 1
-        if getattr(m, "le", None) is not None:
-            out["max_value"] = m.le
-    return {k: kind(v) for k, v in out.items()}
 
 
 def _enum(name: str) -> type[Enum] | None:
@@ -73,38 +48,26 @@ def seed_widgets(profile: Profile | dict, overwrite: bool) -> None:
     for name in state.FIELDS:
         key = PREFIX + name
         if overwrite or key not in st.session_state:
-            st.session_state[key] = data.get(name)
+            st.session_state[key] = to_text(name, data.get(name))
+        elif name in NUMBER_FIELDS and not isinstance(st.session_state[key], str | None):
+            st.session_state[key] = to_text(name, st.session_state[key])  # set as a number
 
 
 def _widget(name: str) -> None:
-    key, help_ = PREFIX + name, field_help(name)
-    lab = LABELS.get(name, name)
+    key, lab = PREFIX + name, field_label(name)
     enum = _enum(name)
-    ann = Profile.model_fields[name].annotation
     if enum is not None:
         st.selectbox(
-            lab,
-            [e.value for e in enum],
-            key=key,
-            help=help_,
-            format_func=lambda v: v.replace("_", " "),
+            lab, [e.value for e in enum], key=key, format_func=lambda v: v.replace("_", " ")
         )
-    elif ann is bool:
-        st.toggle(lab, key=key, help=help_)
-    elif ann is int:
-        st.number_input(lab, step=1, key=key, help=help_, **_bounds(name))
-    elif name == "monthly_budget_usd":
-        st.number_input(
-            lab,
-            value=None,
-            step=100.0,
-            key=key,
-            help=help_,
-            placeholder="no budget",
-            **_bounds(name, float),
-        )
+    elif Profile.model_fields[name].annotation is bool:
+        st.toggle(lab, key=key)
+    elif name in NUMBER_FIELDS:
+        optional = not Profile.model_fields[name].is_required()
+        st.text_input(lab, key=key, max_chars=40, placeholder="no budget" if optional else "")
     else:
-        st.text_input(lab, key=key, help=help_, max_chars=200)
+        st.text_input(lab, key=key, max_chars=200)
+    st.caption(field_help(name))
 
 
 def _apply(profile: Profile, message: str) -> None:
@@ -149,18 +112,22 @@ def _handle_upload() -> None:
 
 
 def _save(profile: Profile) -> None:
-    """Remember a submitted profile in the history, skipping an identical repeat."""
+    """Remember a profile in the history; the store keeps one row per distinct profile."""
     try:
-        store = services.store()
-        latest = store.list_profiles(limit=1)
-        if not latest or latest[0]["payload"] != profile.model_dump(mode="json"):
-            store.save_profile(profile.model_dump(mode="json"))
+        services.store().save_profile(profile.model_dump(mode="json"))
     except AdvisorError as e:
         show_error(e, "Could not save the profile to the history")
 
 
+def _rows(names: tuple[str, ...]) -> list[tuple[str, ...]]:
+    return [names[i : i + 2] for i in range(0, len(names), 2)]
+
+
+READING_ORDER = tuple(n for _, names in SECTIONS for n in names)
+
+
 def render() -> None:
-    st.title("Use-case profile")
+    st.title("Use-case profile", anchor=False)
     st.caption(
         "Describe the use case; every page works from this profile. "
         "Press Enter in any field, or the button, to apply it."
@@ -170,15 +137,16 @@ def render() -> None:
     examples = services.example_profiles()
     if examples:
         st.write("**Examples**")
-        cols = st.columns(min(4, len(examples)))
-        for i, (name, path) in enumerate(examples.items()):
-            cols[i % len(cols)].button(
-                name.capitalize(),
-                key=f"w.profile.example.{path.stem}",
-                on_click=_load_example,
-                args=(path,),
-                width="stretch",
-            )
+        items = list(examples.items())
+        for start in range(0, len(items), 4):  # row by row, so tabbing reads left to right
+            for col, (name, path) in zip(st.columns(4), items[start : start + 4], strict=False):
+                col.button(
+                    name.capitalize(),
+                    key=f"w.profile.example.{path.stem}",
+                    on_click=_load_example,
+                    args=(path,),
+                    width="stretch",
+                )
 
     with st.expander(
         "Upload or download a profile file",
@@ -206,19 +174,19 @@ def render() -> None:
     seed_widgets(current, overwrite=False)
     with st.form(FORM, enter_to_submit=True):
         for title, names in SECTIONS:
-            st.subheader(title)
-            cols = st.columns(2)
-            for i, name in enumerate(names):
-                with cols[i % 2]:
-                    _widget(name)
+            st.subheader(title, anchor=False)  # a heading link is one more tab stop
+            for row in _rows(names):  # one row at a time: tab order = reading order
+                for col, name in zip(st.columns(2), row, strict=False):
+                    with col:
+                        _widget(name)
         submitted = st.form_submit_button("Apply profile", type="primary")
 
     if submitted:
         values = {n: st.session_state.get(PREFIX + n) for n in state.FIELDS}
         try:
-            profile = profile_from_dict(values)
+            profile = profile_from_widgets(values, READING_ORDER)
         except ProfileError as e:
-            show_error(e, "The profile has invalid fields")
+            show_error(e, "Not applied: the profile is unchanged until these fields are fixed")
         else:
             state.set_profile(profile)
             _save(profile)

@@ -1,5 +1,9 @@
 """Recommendation page: the strategy, how sure, and why (rules and learned scorer), plus a
-control to record what was actually decided and how it turned out (feedback for retraining)."""
+control to record what was actually decided and how it turned out (feedback for retraining).
+
+The budgets come first: the recommendation is held against the simulated latency and cost
+(`core.feasibility.assess`, the same check the report prints), with the Cost page's settings.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.errors import AdvisorError
+from core.feasibility import Feasibility, assess
+from core.recommendation import Recommendation, feature_answer, feature_label
+from core.simulation import SimulationResult
 from ui import services, state
 from ui.common import colour, label, md, show_error, strategies
 
@@ -47,16 +54,22 @@ def scores_figure(rec: dict) -> go.Figure:
     return fig
 
 
-def contributions_figure(rec: dict, strategy: str) -> go.Figure:
-    """This profile's feature contributions to `strategy`'s logit (largest first)."""
+def contributions_figure(rec: dict, strategy: str, profile: dict) -> go.Figure:
+    """This profile's answers that pushed the learned scorer toward / away from `strategy`
+    (largest first), each named by its label and the profile's own answer."""
     contrib = rec["learned"]["contributions"][strategy]
     top = sorted(contrib.items(), key=lambda kv: abs(kv[1]))[-TOP_FEATURES:]
+
+    def name(f: str) -> str:
+        return f"{feature_label(f)}: {feature_answer(f, profile)}"
+
     fig = go.Figure(
         go.Bar(
             x=[v for _, v in top],
-            y=[f for f, _ in top],
+            y=[name(f) for f, _ in top],
             orientation="h",
             marker_color=["#1b9e77" if v > 0 else "#d95f02" for _, v in top],
+            hovertemplate="%{y}: %{x:+.2f}<extra></extra>",
         )
     )
     fig.update_layout(
@@ -64,7 +77,7 @@ def contributions_figure(rec: dict, strategy: str) -> go.Figure:
         height=360,
         margin=dict(t=50, b=20),
         title=f"What pushed the learned scorer toward / away from {label(strategy)}",
-        xaxis_title="contribution to the logit (vs the average profile)",
+        xaxis_title=f"push toward {label(strategy)} (+) or away (-)",
     )
     return fig
 
@@ -83,7 +96,7 @@ def _rules(rec: dict) -> None:
             st.caption(f"`{r['id']}` · when {md(r['condition'])} · {effect}  \n{cite}")
 
 
-def _feedback(profile, rec: dict) -> None:
+def _feedback(profile, rec: dict, pick: str) -> None:
     st.subheader("Record the decision taken")
     st.caption(
         "What did the team actually choose, and how did it go? Saved to the history; "
@@ -95,7 +108,7 @@ def _feedback(profile, rec: dict) -> None:
             "Strategy chosen",
             strategies(),
             format_func=label,
-            index=strategies().index(rec["strategy"]),
+            index=strategies().index(pick),
             key="w.rec.chosen",
         )
         outcome = c2.selectbox("Outcome", OUTCOMES, key="w.rec.outcome")
@@ -112,26 +125,59 @@ def _feedback(profile, rec: dict) -> None:
                 st.success(f"Feedback saved (#{fid}): {label(chosen)}, {outcome}.")
 
 
+def _feasibility(profile, rec: dict) -> Feasibility | None:
+    """The recommendation held against the budgets, on the Cost page's simulation."""
+    sim = state.sim_settings()
+    view = services.simulation_view(
+        profile, sim["overrides"], sim.get("calibration"), int(sim.get("months", 36)), 2000
+    )
+    result = SimulationResult.from_dict(view["result"])
+    return assess(Recommendation.from_dict(rec), result, profile.model_dump(mode="json"))
+
+
+def _budgets_first(f: Feasibility | None) -> None:
+    if f and f.warnings:
+        st.warning(
+            "**Check the budgets first.**\n\n" + "\n".join(f"- {md(w)}" for w in f.warnings),
+            icon=":material/warning:",
+        )
+
+
 def render() -> None:
     profile = state.current_profile()
     st.title("Recommendation")
-    st.caption(
-        f"For **{md(profile.name)}**: rules from the research and vendor guides, blended "
-        "with a scorer learned from labelled cases."
-    )
     try:
         rec = services.recommend_view(profile)
+        feas = _feasibility(profile, rec)
     except AdvisorError as e:
         show_error(e, "No recommendation")
         return
-
+    _budgets_first(feas)
+    st.caption(
+        f"For **{md(profile.name)}**: rules from the research and vendor guides, blended "
+        "with a scorer learned from labelled cases, then held against the latency and monthly "
+        "budgets."
+    )
+    pick = feas.pick if feas else rec["strategy"]
+    changed = bool(feas and feas.changed)
     c1, c2, c3, c4 = st.columns([1.3, 0.8, 1, 1])
-    c1.metric("Recommended strategy", label(rec["strategy"]), border=True)
-    c2.metric(
-        "Confidence",
-        f"{rec['confidence']:.0%}",
+    c1.metric(
+        "Recommended strategy",
+        label(pick),
         border=True,
-        help="The blended probability of the recommended strategy.",
+        help=f"The best fit for the use case is {label(rec['strategy'])}; it misses a budget."
+        if changed
+        else None,
+    )
+    if feas and feas.warnings and not changed:
+        c1.caption("Misses the budgets: see the warning above.")
+    elif changed:
+        c1.caption(f"Within the budgets; on the use case alone: {label(rec['strategy'])}.")
+    c2.metric(
+        "Advisor score" if changed else "Confidence",
+        f"{rec['scores'].get(pick, rec['confidence']):.0%}",
+        border=True,
+        help="The blended probability of this strategy, on the use case alone.",
     )
     c3.metric("Rules pick", label(rec.get("rules_pick", "")), border=True)
     c4.metric("Learned scorer pick", label(rec["learned"]["pick"]), border=True)
@@ -152,7 +198,8 @@ def render() -> None:
             default=rec["strategy"],
             key="w.rec.contrib",
         )
-        st.plotly_chart(contributions_figure(rec, which or rec["strategy"]), key="fig.rec.contrib")
+        fig = contributions_figure(rec, which or rec["strategy"], profile.model_dump(mode="json"))
+        st.plotly_chart(fig, key="fig.rec.contrib")
     _rules(rec)
     if rec.get("similar_cases"):
         with st.expander("Closest labelled cases"):
@@ -161,7 +208,7 @@ def render() -> None:
                     f"- **{md(c['id'])}** → {label(c['strategy'])}: "
                     f"{md(c['justification'])} *({md(c['citation'])})*"
                 )
-    _feedback(profile, rec)
+    _feedback(profile, rec, pick)
 
 
 if __name__ == "__main__":

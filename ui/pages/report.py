@@ -11,8 +11,9 @@ import streamlit as st
 
 from core.decision import Decision
 from core.errors import AdvisorError
+from report.sections.feasibility import verdict
 from ui import services, state
-from ui.common import label, md, show_error
+from ui.common import md, show_error
 
 MIME = {
     "md": "text/markdown",
@@ -33,16 +34,9 @@ def _current_decision() -> tuple[dict, bool]:
     if reopened:
         return reopened, True
     profile = state.current_profile()
-    return services.decision_view(profile, _sim_settings(), st.session_state[state.RESULTS]), False
-
-
-def _sim_settings() -> dict:
-    """The Cost page's settings, if they were made for this profile; else the defaults."""
-    sim = dict(st.session_state[state.SIM_SETTINGS])
-    crc = state.profile_crc(state.current_profile())
-    if sim.pop("profile_crc", crc) != crc:
-        return {"overrides": {}, "months": 36, "calibration": None}
-    return sim
+    return services.decision_view(
+        profile, state.sim_settings(), st.session_state[state.RESULTS]
+    ), False
 
 
 def _close_reopened() -> None:
@@ -64,9 +58,14 @@ def render() -> None:
     if reopened:
         st.info(f"Showing a decision reopened from the history: **{md(value.title)}**.")
         st.button("Back to the current profile", on_click=_close_reopened, key="w.report.close")
-    rec = value.recommendation
-    sim = _sim_settings()
-    parts = [f"strategy **{label(rec.strategy)}** ({rec.confidence:.0%})"]
+    v = verdict(value)
+    if v["warnings"]:
+        st.warning(
+            "**Check the budgets first.**\n\n" + "\n".join(f"- {md(w)}" for w in v["warnings"]),
+            icon=":material/warning:",
+        )
+    sim = state.sim_settings()
+    parts = [f"strategy **{md(v['label'])}** ({v['score_name']} {v['confidence']})"]
     if not reopened:
         parts.append(f"{sim.get('months', 36)}-month simulation")
         if sim.get("overrides"):
