@@ -68,6 +68,8 @@ BAD_VALUES = [
     ("deployment", "edge", "deployment"),
     ("ml_maturity", None, "ml_maturity"),
     ("name", "", "name"),
+    ("name", "   ", "name: must not be blank, got '   '"),  # min_length counts spaces
+    ("name", "\t\n", "name: must not be blank"),
     ("monthly_budget_usd", -10, "monthly_budget_usd"),
 ]
 
