@@ -7,7 +7,9 @@ months) against `monthly_budget_usd` when there is one. Then:
 
 - the advisor's pick meets every budget: it stands, with no warning;
 - it misses one but another strategy meets them all: the best-scored strategy that does is
-  recommended instead, and a warning says why, naming both and their scores;
+  recommended instead, and a warning says why, naming both and their scores; unless the
+  advisor scores that one under MIN_SWITCH_SCORE, in which case the pick stands and the
+  warning names the alternative and why it was not taken;
 - no strategy meets them: the advisor's pick stands but is qualified. The warning says which
   budget nothing meets and by how much, and that the recommendation ignores it.
 
@@ -26,6 +28,10 @@ from core.registry import STRATEGIES
 from core.simulation import SimulationResult
 
 label = STRATEGIES.label
+# Below this blended score the use case's needs rule a strategy out (weekly-changing facts for
+# fine-tuning, say): trading a budget miss for the wrong architecture is worse advice than
+# saying the budget is the problem.
+MIN_SWITCH_SCORE = 0.05
 
 
 def _ms(x: float) -> str:
@@ -124,8 +130,15 @@ def assess(rec: Recommendation, sim: SimulationResult, profile: Mapping[str, Any
     pick, warnings = rec.strategy, _none_meets(summaries)
     fits = [s.strategy for s in summaries if _fits(s)]
     if pick in by and not _fits(by[pick]):
-        if fits:
-            new = max(fits, key=lambda s: rec.scores.get(s, 0.0))
+        new = max(fits, key=lambda s: rec.scores.get(s, 0.0)) if fits else None
+        if new is not None and rec.scores.get(new, 0.0) < MIN_SWITCH_SCORE:
+            warnings.append(
+                f"{label(pick)}, the best fit for the use case, {_misses(by[pick])}. The "
+                f"best-scored strategy that meets every budget, {label(new)}, scores only "
+                f"{rec.scores.get(new, 0.0):.0%} for this use case, so it is not recommended "
+                "instead: relax the budget, or change what rules it out."
+            )
+        elif new is not None:
             warnings.append(
                 f"{label(pick)}, the best fit for the use case, {_misses(by[pick])}. "
                 f"Recommended instead: {label(new)}, the best-scored strategy that meets every "

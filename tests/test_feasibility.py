@@ -171,3 +171,17 @@ def test_a_one_ms_budget_is_not_the_same_unqualified_answer_as_three_seconds(dec
     assert "the fastest, Fine-tuning, takes about 6,908 ms" in f[3000].warnings[0]
     assert "(simulated p95, 2.3x the budget)" in f[3000].warnings[0]
     assert "(simulated p95, 6,908x the budget)" in f[1].warnings[0]
+
+
+def test_a_strategy_the_use_case_rules_out_is_not_switched_to():
+    """Fine-tuning meets the 3,500 ms budget, but at a 1% advisor score it is not recommended
+    in RAG's place: the warning says the budget is the problem instead."""
+    f = assess(
+        recommendation({"fine_tuning": 0.01, "rag": 0.79, "hybrid": 0.2}),
+        simulation(),
+        {"latency_budget_ms": 3500, "monthly_budget_usd": None},
+    )
+    assert f.pick == "rag" and not f.changed and f.feasible == ("fine_tuning",)
+    assert "Fine-tuning, scores only 1% for this use case, so it is not recommended" in (
+        " ".join(f.warnings)
+    )

@@ -36,13 +36,14 @@ def test_an_unmeetable_budget_is_the_first_thing_the_report_says(reports):
     assert warning in cover
 
 
-def test_a_budget_only_another_strategy_meets_changes_the_verdict(reports):
+def test_a_budget_only_a_ruled_out_strategy_meets_is_flagged_not_followed(reports):
+    """At 7,000 ms only fine-tuning fits, but the advisor gives it 0% for this use case
+    (weekly-changing policies): the verdict stays RAG and the report says why."""
     md, html = reports[7000]
-    assert "**Recommended strategy: Fine-tuning** (advisor score" in md
-    assert "On the use case alone the advisor recommends **RAG**" in md
+    assert "**Recommended strategy: RAG**" in md
     assert "RAG, the best fit for the use case, takes 7,450 ms p95 against the 7,000 ms" in md
-    assert "Recommended within the budgets: Fine-tuning" in md  # the glance
-    assert '<span class="verdict-strategy">Fine-tuning</span>' in html
+    assert "Fine-tuning, scores only 0% for this use case, so it is not recommended" in md
+    assert '<span class="verdict-strategy">RAG</span>' in html
 
 
 def test_a_met_budget_adds_nothing(reports):
