@@ -407,6 +407,76 @@ def report(
     typer.echo(f"wrote {written.path} ({written.format}, {written.size:,} bytes)")
 
 
+# -- corpus: import / suggest-qa (prototype/ingest.py, corpus_write.py, suggest_qa.py) --
+corpus_app = typer.Typer(help="Bring your own documents: import them, suggest a golden set.")
+app.add_typer(corpus_app, name="corpus")
+
+
+@corpus_app.command("import")
+def corpus_import(
+    sources: list[Path] = typer.Argument(..., help="Files, folders or .zip archives to import."),
+    output: Path = typer.Option(..., "-o", "--output", help="Corpus directory to write."),
+    force: bool = typer.Option(False, "--force", help="Replace the docs of a non-empty CORPUS."),
+) -> None:
+    """Import PDF, DOCX, HTML, Markdown, text and CSV files as a corpus (CORPUS/docs/<id>.md).
+
+    A file that cannot be read is reported on its own line and the rest are imported; the
+    exit status is 2 only when nothing could be imported.
+    """
+    from prototype.corpus_write import check_output, write_corpus
+    from prototype.ingest import ingest
+
+    check_output(output, force)
+    result = ingest(sources)
+    for line in result.problems:
+        typer.echo(f"skipped: {line}", err=True)
+    if not result.docs:
+        fail(
+            [f"nothing imported from {len(result.problems)} problem file(s); {output} not written"]
+        )
+    write_corpus(result, output, force)
+    formats: dict[str, int] = {}
+    for d in result.docs:
+        formats[d.format] = formats.get(d.format, 0) + 1
+    kinds = ", ".join(f"{n} {f}" for f, n in sorted(formats.items()))
+    typer.echo(
+        f"imported {len(result.docs)} document(s) ({kinds}) into {output / 'docs'}; "
+        f"{len(result.problems)} file(s) skipped"
+    )
+    if not (output / "qa.jsonl").exists():
+        typer.echo(f"next: ftrag corpus suggest-qa {output} -o {output / 'qa.jsonl'}", err=True)
+
+
+@corpus_app.command("suggest-qa")
+def corpus_suggest_qa(
+    corpus: Path = typer.Argument(..., help="Corpus directory (docs/)."),
+    n: int = typer.Option(20, "-n", min=1, max=10_000, help="How many pairs to suggest."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="JSONL file to write (default: print to stdout)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
+) -> None:
+    """Suggest question-answer pairs drawn from the documents by rules (marked generated)."""
+    from prototype.suggest_qa import corpus_docs, suggest_qa
+
+    docs = corpus_docs(corpus)
+    if output is not None and output.exists() and not force:
+        fail([f"{output}: exists; pass --force to overwrite it"])
+    rows = suggest_qa(docs, n)
+    if not rows:
+        fail([f"{corpus}: no sentence with a number, date, name or defined term to ask about"])
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(
+            f"wrote {len(rows)} suggested pair(s) from {len(docs)} document(s) to {output}; "
+            'each is marked "generated": true until reviewed',
+            err=True,
+        )
+
+
 def main() -> None:
     """Console entry point. Click handles usage errors (exit 2); domain errors become one
     line per problem and exit 2; Ctrl-C exits 130 without a traceback."""

@@ -4,7 +4,8 @@ Layout::
 
     CORPUS/docs/*.md|*.txt        one document per file; file stem = document id
     CORPUS/qa.jsonl               optional: {"id", "question", "answer", "doc", "paraphrases",
-                                  "aliases"?}
+                                  "aliases"?, "generated"?} (generated: a rule-made suggestion
+                                  not yet reviewed, `ftrag corpus suggest-qa`)
     CORPUS/update/docs/*.md|*.txt optional: same stem replaces a document, a new stem adds one
     CORPUS/update/qa.jsonl        optional: {"id", "answer", "aliases"?}, ids from qa.jsonl
 
@@ -48,6 +49,7 @@ class QAItem:
     doc: str
     paraphrases: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    generated: bool = False  # suggested by rules from the documents, not yet reviewed
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,11 @@ def _fields(where: str, obj: dict, required: tuple, optional: tuple, problems: _
         if key not in obj:
             continue
         v = obj[key]
-        if key in ("paraphrases", "aliases"):
+        if key == "generated":
+            if not isinstance(v, bool):
+                problems.add(f"{where}: `generated` must be true or false, got {v!r}")
+                ok = False
+        elif key in ("paraphrases", "aliases"):
             if not isinstance(v, list) or not all(isinstance(s, str) and s.strip() for s in v):
                 problems.add(f"{where}: `{key}` must be a list of non-empty strings, got {v!r}")
                 ok = False
@@ -249,7 +255,7 @@ def _parse_qa(label: str, text: str, doc_ids, problems: _Problems) -> tuple[QAIt
     for n, obj in _json_lines(label, text, problems):
         where = f"{label}:{n}"
         required = ("id", "question", "answer", "doc", "paraphrases")
-        if not _fields(where, obj, required, ("aliases",), problems):
+        if not _fields(where, obj, required, ("aliases", "generated"), problems):
             continue
         if obj["id"] in seen:
             problems.add(f"{where}: duplicate id `{obj['id']}` (first on line {seen[obj['id']]})")
@@ -266,6 +272,7 @@ def _parse_qa(label: str, text: str, doc_ids, problems: _Problems) -> tuple[QAIt
                 obj["doc"],
                 tuple(obj["paraphrases"]),
                 tuple(obj.get("aliases", ())),
+                obj.get("generated", False),
             )
         )
     return tuple(items)

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.progress import Progress
 from prototype.chunking import Chunk, chunk_document
+from prototype.index_store import EmbeddingStore, content_key
 from prototype.lexical import Lexical
 from prototype.rag_settings import RagSettings
 from prototype.text import WORD_EDGE, terms
@@ -20,13 +22,20 @@ class Hit:
     score: float
 
 
+# Chunks per encode call while a progress callback listens. Without a callback all chunks go
+# in one call, as before; slices change how sentence-transformers batches them by length, and
+# so a vector's last bits (up to 1.2e-7 on MiniLM), which is why they are opt-in.
+EMBED_SLICE = 1024
+
+
 @dataclass(frozen=True)
 class UpdateStats:
     docs_changed: tuple[str, ...]
     chunks_removed: int
-    chunks_reembedded: int
+    chunks_reembedded: int  # embedded now
     chunks_total: int
     seconds: float
+    chunks_cached: int = 0  # new chunks whose vectors the store already held
 
 
 def doc_text(d) -> str:
@@ -40,12 +49,28 @@ class RagIndex:
     Vectors are also kept in memory by chunk id, so an update re-embeds only the chunks of
     changed documents: a flat index drops the stale ids (IndexIDMap2.remove_ids); an HNSW
     index, which cannot remove, is rebuilt from the stored vectors without re-embedding.
+
+    With a `store` (prototype.index_store.EmbeddingStore) chunk vectors also persist on disk
+    by content hash: re-opening a corpus, or building it again after an edit, embeds only the
+    chunks whose text is new, and FAISS is rebuilt from the vectors. A stored vector is the one
+    first computed for its text, so a warm build retrieves exactly as the cold one, and a cold
+    one exactly as a build without the store (tests/test_index_store.py). `progress` hears
+    `("index: embed", done, total, {"cached": n})` for the chunks that must be embedded.
     """
 
-    def __init__(self, embedder, settings: RagSettings | None = None, batch_size: int = 64):
+    def __init__(
+        self,
+        embedder,
+        settings: RagSettings | None = None,
+        batch_size: int = 64,
+        store: EmbeddingStore | None = None,
+        progress: Progress | None = None,
+    ):
         self.embedder = embedder
         self.settings = settings or RagSettings()
         self.batch_size = batch_size
+        self.store = store
+        self.progress = progress
         self.chunks: dict[int, Chunk] = {}
         self.vectors: dict[int, np.ndarray] = {}
         self.doc_texts: dict[str, str] = {}
@@ -54,6 +79,7 @@ class RagIndex:
         self.kind = "flat"
         self.build_seconds = 0.0
         self.embedded_total = 0  # chunks embedded over the index's life
+        self.cached_total = 0  # chunks whose vectors came from the store
         self._next_id = 0
         self._sent_cache: dict[str, np.ndarray] = {}
         self._doc_freq: dict[str, int] = {}  # word -> number of documents containing it
@@ -95,12 +121,45 @@ class RagIndex:
                 new.append(Chunk(self._next_id, doc_id, i, title, heading, body))
                 self._next_id += 1
         if new:
-            vecs = self.embed([c.embed_text() for c in new])
+            vecs = self._chunk_vectors([c.embed_text() for c in new])
             for c, v in zip(new, vecs, strict=True):
                 self.chunks[c.id] = c
                 self.vectors[c.id] = v
-        self.embedded_total += len(new)
         return [c.id for c in new]
+
+    def _chunk_vectors(self, texts: list[str]) -> np.ndarray:
+        """Vectors of chunk texts: the store's where it has them, the rest embedded (and
+        stored). Without store and progress: one `embed` call, exactly as before either
+        existed."""
+        if self.store is None and self.progress is None:
+            self.embedded_total += len(texts)
+            return self.embed(texts)
+        keys: list[str] = []
+        found: dict[str, np.ndarray] = {}
+        if self.store is not None:
+            self.store.open(self.embed)
+            keys = [content_key(t) for t in texts]
+            found = self.store.lookup(keys)
+        todo = [i for i in range(len(texts)) if not keys or keys[i] not in found]
+        fresh = self._embed_reporting([texts[i] for i in todo], len(texts) - len(todo))
+        if self.store is not None and todo:
+            self.store.add([keys[i] for i in todo], [texts[i] for i in todo], fresh)
+        self.embedded_total += len(todo)
+        self.cached_total += len(texts) - len(todo)
+        row = {i: j for j, i in enumerate(todo)}
+        return np.stack([fresh[row[i]] if i in row else found[keys[i]] for i in range(len(texts))])
+
+    def _embed_reporting(self, texts: list[str], cached: int) -> np.ndarray:
+        """`embed(texts)`, in EMBED_SLICE slices reported to `progress` when there is one."""
+        if self.progress is None:
+            return self.embed(texts) if texts else np.zeros((0, 0), dtype=np.float32)
+        stage, total = "index: embed", len(texts)
+        self.progress(stage, 0, total, {"cached": cached})
+        parts = []
+        for start in range(0, total, EMBED_SLICE):
+            parts.append(self.embed(texts[start : start + EMBED_SLICE]))
+            self.progress(stage, min(start + EMBED_SLICE, total), total, {"cached": cached})
+        return np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
 
     def _count_words(self, text: str | None, sign: int) -> None:
         for w in set(terms(text or "")):  # query_text only looks up non-stopwords
@@ -161,6 +220,7 @@ class RagIndex:
         """Replace or add `changed_docs` (id -> Document or text); only their chunks are
         re-embedded. Documents whose text is unchanged are skipped."""
         t0 = time.perf_counter()
+        embedded, cached = self.embedded_total, self.cached_total
         changed = {d: v for d, v in changed_docs.items() if self.doc_texts.get(d) != doc_text(v)}
         stale = [cid for cid, c in self.chunks.items() if c.doc_id in changed]
         for cid in stale:
@@ -177,7 +237,12 @@ class RagIndex:
             self._rebuild()
         self.lexical = Lexical(self.chunks)
         return UpdateStats(
-            tuple(sorted(changed)), len(stale), len(new_ids), n, time.perf_counter() - t0
+            tuple(sorted(changed)),
+            len(stale),
+            self.embedded_total - embedded,
+            n,
+            time.perf_counter() - t0,
+            self.cached_total - cached,
         )
 
     # -- searching ----------------------------------------------------------------------------
