@@ -1,4 +1,5 @@
-"""The Prototype page's corpus picker: a demo corpus or uploaded documents, validated."""
+"""The Prototype page's corpus picker: a demo corpus, or the user's own files (PDF, DOCX, HTML,
+Markdown, text, CSV, .zip) turned into documents, with the golden set they own."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ import hashlib
 import streamlit as st
 
 from core.errors import AdvisorError
-from ui import services, state
-from ui.common import show_error
+from ui import golden_set, services, state
+from ui.common import md, show_error
 
 # Upload limits: the per-document limit is the corpus loader's; the totals keep one browser
 # session from filling the server's memory (a CPU prototype indexes ~1 MB in minutes anyway).
 MAX_UPLOAD_FILES = 200
 MAX_UPLOAD_TOTAL_BYTES = 20 * 1024 * 1024
-UPLOAD_TYPES = ["md", "txt", "jsonl"]
+# Everything prototype.ingest reads, plus qa.jsonl (a golden set written elsewhere).
+UPLOAD_TYPES = ["pdf", "docx", "html", "htm", "md", "markdown", "txt", "csv", "tsv", "zip", "jsonl"]
 
 
 def pick_corpus():
@@ -39,13 +41,14 @@ def pick_corpus():
             return None, None
         return f"dir:{path}", corpus
     files = st.file_uploader(
-        "Documents (.md or .txt, one document per file) and optionally qa.jsonl",
+        "Your documents: PDF, Word (.docx), HTML, Markdown, text, CSV or a .zip of them; "
+        "optionally a qa.jsonl",
         type=UPLOAD_TYPES,
         accept_multiple_files=True,
         key="w.proto.upload",
-        max_upload_size=10,  # MB per file: qa.jsonl may be 10 MB; documents are checked at 1 MB
+        max_upload_size=10,  # MB per file; ingestion has its own per-file and archive limits
         help=f"At most {MAX_UPLOAD_FILES} files and {MAX_UPLOAD_TOTAL_BYTES // 2**20} MB in all. "
-        "The file name (without extension) is the document id the answers cite.",
+        "One document per file; its name (without extension) becomes the id answers cite.",
     )
     if not files:
         st.info("Upload documents to build a corpus, or pick a demo corpus.")
@@ -61,15 +64,39 @@ def pick_corpus():
         )
         return None, None
     data = {f.name: f.getvalue() for f in files}
+    qa_upload = data.pop("qa.jsonl", None)
+    if not data:
+        st.info("A qa.jsonl alone is no corpus: add the documents it cites.")
+        return None, None
+    digest = hashlib.sha256(b"".join(k.encode() + v for k, v in sorted(data.items())))
+    key = f"upload:{digest.hexdigest()[:16]}"
+    result = services.ingest_uploads(key, data)
+    if result.problems:  # one line per file; the others are imported all the same
+        st.warning(
+            f"**{len(result.problems)} of {len(data)} file(s) could not be imported**\n\n"
+            + "\n".join(f"- {md(p)}" for p in result.problems),
+            icon=":material/warning:",
+        )
+    if not result.docs:
+        st.error("None of the uploaded files gave a document.")
+        return None, None
+    st.caption(
+        f"Imported {len(result.docs)} document(s): "
+        + ", ".join(f"{d.id} ({d.format})" for d in result.docs[:12])
+        + (" ..." if len(result.docs) > 12 else "")
+    )
+    qa = qa_upload if qa_upload is not None else golden_set.editor(key, result.documents())
+    files_for_corpus = {f"{d.id}.md": d.text.encode("utf-8") for d in result.docs}
+    if qa:
+        files_for_corpus["qa.jsonl"] = qa
     from prototype.corpus import corpus_from_uploads
 
     try:
-        corpus = corpus_from_uploads(data, name="upload")
+        corpus = corpus_from_uploads(files_for_corpus, name="upload")
     except AdvisorError as e:
         show_error(e, "The uploaded documents cannot be used")
         return None, None
-    digest = hashlib.sha256(b"".join(k.encode() + v for k, v in sorted(data.items())))
-    return f"upload:{digest.hexdigest()[:16]}", corpus
+    return key, corpus
 
 
 def describe(corpus) -> None:

@@ -149,6 +149,15 @@ def corpus_dirs() -> dict[str, Path]:
     return found
 
 
+@st.cache_resource(show_spinner="Reading your documents...", max_entries=8)
+def ingest_uploads(upload_key: str, _files: dict[str, bytes]):
+    """Uploaded files -> prototype.ingest.IngestResult, once per distinct upload (`upload_key`
+    is the content digest; the bytes themselves are not hashed again)."""
+    from prototype.ingest import ingest_files
+
+    return ingest_files(_files)
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)
 def load_corpus_cached(path: str, mtime: float):
     """A validated Corpus (frozen, read-only); `mtime` invalidates it when files change."""
@@ -192,10 +201,14 @@ def rag_index(corpus_key: str, updated: bool, _corpus):
     Never call `.update()` on it: the "after update" view has its own cached index, so an
     update in one session never changes what another session retrieves.
     """
+    from prototype.backbone import EMBEDDER_NAME
     from prototype.index import RagIndex
+    from prototype.index_store import EmbeddingStore
 
     docs = _corpus.updated().docs if updated else _corpus.docs
-    return RagIndex.build(docs, embedder())
+    # Embeddings persist on disk keyed by content hash: re-opening a corpus, or its updated
+    # version, embeds only the chunks never seen before (identical vectors either way).
+    return RagIndex.build(docs, embedder(), store=EmbeddingStore.for_embedder(EMBEDDER_NAME))
 
 
 @st.cache_resource(show_spinner=False)
