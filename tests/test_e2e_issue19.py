@@ -8,20 +8,11 @@ Uses Debian's /usr/bin/chromium (never `playwright install`); skipped when it is
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = ROOT / "test-artifacts" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+from e2e_app import CHROMIUM, open_page, serve_app
+from e2e_app import goto as _goto
+from e2e_app import idle as _idle
+from e2e_app import shot as _shot_as
 
 pytestmark = [
     pytest.mark.browser,
@@ -32,72 +23,18 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e19")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "FTRAG_DB": str(tmp / "ftrag.sqlite"), "HF_HUB_OFFLINE": "1"}
-    log = open(tmp / "streamlit.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py")]
-        + ["--server.headless", "true", "--server.port", str(port)]
-        + ["--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-        + ["--server.fileWatcherType", "none"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, (tmp / "streamlit.log").read_text()
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "streamlit did not become healthy"
-                time.sleep(0.3)
+    with serve_app(tmp) as url:
         yield {"url": url, "db": tmp / "ftrag.sqlite"}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def page(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
-        pg = ctx.new_page()
-        pg.set_default_timeout(30_000)
-        pg.goto(server["url"])
-        pg.get_by_role("heading", name="Use-case profile").wait_for()
+    with open_page(server["url"]) as pg:
         yield pg
-        ctx.close()
-        browser.close()
-
-
-def _idle(page) -> None:
-    """Wait until Streamlit has finished the current script run."""
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
-
-
-def _goto(page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
-    _idle(page)
 
 
 def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"issue19_{name}.png"), full_page=True)
+    _shot_as(page, f"issue19_{name}")
 
 
 def _profiles(server) -> list[tuple[str, str]]:
