@@ -1,6 +1,7 @@
 """Issue 18 in a real browser: a user uploads a PDF and a Word file, accepts the suggested
 questions as their golden set, runs the RAG prototype on their own documents and sees every
-answer scored. The run uses the real models (SmolLM2-135M, MiniLM, FAISS)."""
+answer scored; then uploads a new version of the Word file, says which answer changed, and
+runs again to see RAG's accuracy after the update. Real models (SmolLM2-135M, MiniLM, FAISS)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 
 import pytest
 from e2e_app import CHROMIUM, goto, idle, open_page, serve_app, shot
-from fixtures.documents import docx_bytes, pdf_bytes
+from fixtures.documents import docx_bytes, pdf_bytes, simple_docx
 
 pytestmark = [
     pytest.mark.browser,
@@ -50,3 +51,34 @@ def test_upload_pdf_and_docx_accept_suggestions_run_rag(tmp_path):
         assert page.get_by_text(f"{n} of {n} answers shown").count() == 1
         shot(page, "upload_rag_results")
         print(f"upload -> RAG results in {time.perf_counter() - t0:.0f} s for {n} questions")
+
+        # the update: the change fee goes from 12 to 15 EUR in a new version of the guide
+        (tmp_path / "new" / "refund_guide.docx").parent.mkdir()
+        (tmp_path / "new" / "refund_guide.docx").write_bytes(
+            simple_docx(
+                "Refund guide", {"Fees": "A change fee of 15 EUR applies to flexible tickets."}
+            )
+        )
+        page.get_by_text("Apply an update: new versions of your documents").click()
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').nth(2).set_input_files(
+            tmp_path / "new" / "refund_guide.docx"
+        )
+        page.get_by_text("Replaces: refund_guide").wait_for(timeout=60_000)
+        question = "A change fee of how much applies to flexible tickets?"
+        picker = page.locator('[data-testid="stMultiSelect"]').filter(
+            has_text="Questions whose answer changed"
+        )
+        picker.locator("input").fill("change fee")  # type to filter, Enter to pick
+        picker.locator("input").press("Enter")
+        page.keyboard.press("Escape")
+        idle(page)
+        box = page.get_by_label(f"New answer: {question}")
+        box.fill("15 EUR")
+        box.press("Enter")
+        page.get_by_text("Update ready: 1 document(s), 1 changed answer(s)").wait_for()
+        page.get_by_text("1 documents changed by the update").wait_for()
+        page.get_by_role("button", name="Run prototype").click()
+        page.get_by_text(f"Every answer ({n + 1})").wait_for(timeout=RUN_TIMEOUT_S * 1000)
+        after = page.get_by_text(re.compile(r"after update \d+%")).first.inner_text()
+        assert re.search(r"after update (0|100)%", after), after  # one changed question
+        shot(page, "upload_rag_after_update")

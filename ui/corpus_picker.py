@@ -8,7 +8,7 @@ import hashlib
 import streamlit as st
 
 from core.errors import AdvisorError
-from ui import golden_set, services, state
+from ui import golden_set, services, state, update_editor
 from ui.common import md, show_error
 
 # Upload limits: the per-document limit is the corpus loader's; the totals keep one browser
@@ -96,6 +96,8 @@ def pick_corpus():
     except AdvisorError as e:
         show_error(e, "The uploaded documents cannot be used")
         return None, None
+    if corpus.qa:
+        key, corpus = update_editor.apply_update(key, corpus)
     return key, corpus
 
 
