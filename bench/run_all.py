@@ -14,6 +14,7 @@ MODULES = [
     "bench.bench_lora",
     "bench.bench_rag",
     "bench.bench_bm25",
+    "bench.bench_ingest",  # 2,000 pages: about 7 minutes on the 2-core CPU
 ]
 
 
