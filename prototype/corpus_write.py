@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from core.errors import CorpusError
@@ -43,3 +44,55 @@ def write_corpus(result: IngestResult, out: Path, force: bool = False) -> Path:
     }
     (out / SOURCES_FILE).write_text(json.dumps(sources, indent=2) + "\n", encoding="utf-8")
     return out
+
+
+def save_corpus(corpus, out: Path, force: bool = False) -> Path:
+    """Write a whole Corpus (documents, qa.jsonl with each question's `generated` mark, and
+    its update) in the corpus layout under `out`, so `load_corpus(out)` reads it back; the
+    app saves an uploaded corpus and its golden set with this."""
+    check_output(out, force)
+    if force and (out / "update").is_dir():
+        shutil.rmtree(out / "update")  # an old update must not survive under a new corpus
+    for sub, docs in (("docs", corpus.docs), ("update/docs", corpus.update_docs)):
+        if not docs:
+            continue
+        (out / sub).mkdir(parents=True, exist_ok=True)
+        for old in (out / sub).iterdir():
+            if old.is_file() and old.suffix.lower() in DOC_SUFFIXES:
+                old.unlink()
+        for d in docs.values():
+            (out / sub / f"{d.id}.md").write_text(d.text, encoding="utf-8")
+    qa_lines = [
+        {
+            "id": q.id,
+            "question": q.question,
+            "answer": q.answer,
+            "doc": q.doc,
+            "paraphrases": list(q.paraphrases),
+            **({"aliases": list(q.aliases)} if q.aliases else {}),
+            **({"generated": True} if q.generated else {}),
+        }
+        for q in corpus.qa or ()
+    ]
+    if qa_lines:
+        _jsonl(out / "qa.jsonl", qa_lines)
+    elif (out / "qa.jsonl").is_file():
+        (out / "qa.jsonl").unlink()  # an old golden set must not score the new documents
+    if corpus.update_qa:
+        (out / "update").mkdir(parents=True, exist_ok=True)
+        _jsonl(
+            out / "update" / "qa.jsonl",
+            [
+                {
+                    "id": u.id,
+                    "answer": u.answer,
+                    **({"aliases": list(u.aliases)} if u.aliases else {}),
+                }
+                for u in corpus.update_qa.values()
+            ],
+        )
+    return out
+
+
+def _jsonl(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Corpora the app saves from uploads go to a temporary folder, never the user's data dir.
+os.environ.setdefault("FTRAG_SAVED_CORPORA", tempfile.mkdtemp(prefix="ftrag-saved-corpora-"))
 
 ROOT = Path(__file__).resolve().parents[1]
 FTRAG = [sys.executable, "-m", "pipeline.cli"]

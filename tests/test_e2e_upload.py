@@ -68,11 +68,16 @@ def test_upload_pdf_and_docx_accept_suggestions_run_rag(tmp_path):
         picker = page.locator('[data-testid="stMultiSelect"]').filter(
             has_text="Questions whose answer changed"
         )
-        picker.locator("input").fill("change fee")  # type to filter, Enter to pick
-        picker.locator("input").press("Enter")
-        page.keyboard.press("Escape")
-        idle(page)
         box = page.get_by_label(f"New answer: {question}")
+        for _ in range(3):  # the dropdown filters as it is typed into; Enter picks the match
+            picker.click()
+            page.keyboard.type("change fee", delay=20)
+            page.wait_for_timeout(500)
+            page.keyboard.press("Enter")
+            page.keyboard.press("Escape")
+            idle(page)
+            if box.count():
+                break
         box.fill("15 EUR")
         box.press("Enter")
         page.get_by_text("Update ready: 1 document(s), 1 changed answer(s)").wait_for()
@@ -82,3 +87,14 @@ def test_upload_pdf_and_docx_accept_suggestions_run_rag(tmp_path):
         after = page.get_by_text(re.compile(r"after update \d+%")).first.inner_text()
         assert re.search(r"after update (0|100)%", after), after  # one changed question
         shot(page, "upload_rag_after_update")
+
+        # saved with its golden set and update, it reopens from the corpus list
+        box = page.get_by_label("Save this corpus and its golden set as")
+        box.fill("My ferry docs")
+        box.press("Enter")
+        page.get_by_text("Saved as my_ferry_docs").wait_for()
+        page.get_by_text("Demo corpus").first.click()
+        idle(page)
+        page.locator('[data-testid="stSelectbox"]').filter(has_text="Demo corpus").click()
+        page.get_by_role("option", name="my_ferry_docs").click()
+        page.get_by_text(f"2 documents · {n} questions · 1 documents changed").wait_for()

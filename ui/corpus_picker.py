@@ -98,7 +98,35 @@ def pick_corpus():
         return None, None
     if corpus.qa:
         key, corpus = update_editor.apply_update(key, corpus)
+        _save_form(corpus)
     return key, corpus
+
+
+def _save_form(corpus) -> None:
+    """Save the uploaded corpus with its golden set (and update) under a name the user picks,
+    so it reopens later from the corpus list. The name becomes a slug: never a path."""
+    from prototype.corpus_write import save_corpus
+    from prototype.ingest import slugify
+
+    with st.form("save_corpus", border=False, enter_to_submit=True):
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+        name = c1.text_input("Save this corpus and its golden set as", key="w.save.name")
+        submitted = c2.form_submit_button("Save corpus", icon=":material/save:")
+    if not submitted:
+        return
+    slug = slugify(name) if any(c.isalnum() for c in name or "") else ""
+    if not slug:
+        st.error("Save as: give the corpus a name (letters or digits).")
+        return
+    if slug in services.corpus_dirs():
+        st.error(f"Save as: a corpus named {slug} exists already; pick another name.")
+        return
+    try:
+        out = save_corpus(corpus, services.saved_corpora_root() / slug)
+    except (AdvisorError, OSError) as e:
+        st.error(f"Save as: could not write the corpus ({md(e)}).")
+        return
+    st.success(f"Saved as {slug} ({md(out)}): pick it under Demo corpus to reopen it.")
 
 
 def describe(corpus) -> None:

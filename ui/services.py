@@ -132,10 +132,21 @@ def _is_corpus(p: Path) -> bool:
     return (p / "docs").is_dir()
 
 
+def saved_corpora_root() -> Path:
+    """Where the app saves uploaded corpora with their golden sets: FTRAG_SAVED_CORPORA, else
+    the user's data dir (beside the SQLite store)."""
+    env = os.environ.get("FTRAG_SAVED_CORPORA")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("ftrag")) / "corpora"
+
+
 def corpus_dirs() -> dict[str, Path]:
-    """Selectable corpora: data/corpora/* plus FTRAG_CORPORA_DIRS (os.pathsep-separated;
-    each entry is a corpus or a folder of corpora). Set by the operator, never by a page."""
-    roots = [CORPORA_DIR]
+    """Selectable corpora: data/corpora/*, the corpora saved from uploads, and
+    FTRAG_CORPORA_DIRS (os.pathsep-separated; each entry is a corpus or a folder of corpora)."""
+    roots = [CORPORA_DIR, saved_corpora_root()]
     extra = os.environ.get("FTRAG_CORPORA_DIRS", "")
     roots += [Path(p).expanduser() for p in extra.split(os.pathsep) if p.strip()]
     found: dict[str, Path] = {}
