@@ -422,6 +422,7 @@ def test_prototype_page_says_which_task_its_rows_measure(app):
 
 def test_every_answer_is_listed_filterable_and_exportable(app, tmp_store):
     """Issue 19.3: every scored answer, with its verdict, filterable, and the CSV matches."""
+    from core.prototype_result import METRIC_KEYS
     from ui.prototype_results import answers_table
 
     def result(strategy, correct):
@@ -443,21 +444,7 @@ def test_every_answer_is_listed_filterable_and_exportable(app, tmp_store):
                 zip(("original", "paraphrase", "updated"), correct, strict=True)
             )
         ]
-        metrics = dict.fromkeys(
-            (
-                "accuracy",
-                "accuracy_paraphrased",
-                "accuracy_updated",
-                "format_compliance",
-                "source_accuracy",
-                "latency_ms_p50",
-                "latency_ms_p95",
-                "build_seconds",
-                "prompt_tokens_mean",
-                "peak_rss_mb",
-            ),
-            0.5,
-        )
+        metrics = dict.fromkeys(METRIC_KEYS, 0.5)
         return {"strategy": strategy, "metrics": metrics, "answers": answers, "meta": {}}
 
     run = {

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from fakes import HashingEmbedder
 
 from prototype import index_store
 from prototype.index import RagIndex
@@ -23,25 +22,9 @@ DOCS = {
 QUESTIONS = ["Who is the beta lead?", "How many crates?", "When is the pump serviced?"]
 
 
-class CountingEmbedder:
-    """A deterministic hashing embedder that records every text it is asked to embed."""
-
-    def __init__(self, dim: int = 64, salt: str = ""):
-        self.dim, self.salt = dim, salt
-        self.encoded: list[str] = []
-
-    def get_embedding_dimension(self) -> int:
-        return self.dim
-
-    def encode(self, texts, **_kw):
-        self.encoded += list(texts)
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, t in enumerate(texts):
-            for w in re.findall(r"\w+", t.lower()):
-                out[i, int(hashlib.md5((self.salt + w).encode()).hexdigest(), 16) % self.dim] += 1
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
-
+class CountingEmbedder(HashingEmbedder):
     def chunk_texts(self) -> list[str]:
+        """What was embedded, less the store's model probe."""
         return [t for t in self.encoded if t != PROBE]
 
 

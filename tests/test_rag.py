@@ -3,12 +3,11 @@ one real end-to-end run on the tiny corpus that asserts measured numbers."""
 
 from __future__ import annotations
 
-import hashlib
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from fakes import HashingEmbedder as FakeEmbedder
 
 from prototype.chunking import chunk_document
 from prototype.corpus import load_corpus
@@ -17,27 +16,6 @@ from prototype.rag_settings import RagSettings
 from prototype.text import split_sentences
 
 TINY = Path(__file__).parent / "fixtures" / "tiny_corpus"
-
-
-class FakeEmbedder:
-    """Deterministic bag-of-words hashing embedder: same words, same direction."""
-
-    dim = 64
-
-    def __init__(self):
-        self.encoded: list[str] = []
-
-    def get_embedding_dimension(self) -> int:
-        return self.dim
-
-    def encode(self, texts, **_kw):
-        self.encoded += list(texts)
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, t in enumerate(texts):
-            for w in re.findall(r"\w+", t.lower()):
-                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % self.dim] += 1.0
-        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
-        return out
 
 
 DOCS = {
