@@ -107,6 +107,8 @@ def answer_live(strategy: str, corpus, question: str, device: str | None = None)
         return closed_book_answerer(generator)([question])[0]
     from prototype.index import RagIndex
     from prototype.rag import RagReader
+    from prototype.relevance import not_in_documents
 
     index = RagIndex.build(corpus.docs, shared.embedder)
-    return RagReader(index, generator, constrained=constrained)([question])[0]
+    refused = not_in_documents(index, question)  # off-topic: say so, never guess a span
+    return refused or RagReader(index, generator, constrained=constrained)([question])[0]

@@ -238,6 +238,12 @@ def test_full_flow(server, page):
     page.get_by_text("opens at 06:15").first.wait_for()
     _shot(page, "4b_ask")
 
+    # 5c. an off-topic question is not dressed up as an answer from the documents
+    question.fill("What is the capital of France?")
+    question.press("Enter")
+    page.locator('[data-testid="stAlert"]').filter(has_text="Not in the documents").wait_for()
+    assert page.locator('[data-testid="stAlert"]').filter(has_text="source").count() == 0
+
     # 6. the report, downloaded
     _goto(page, "Report")
     page.get_by_role("heading", name="Preview").wait_for(timeout=120_000)

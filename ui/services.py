@@ -248,8 +248,12 @@ def ask(
     reader = RagReader(
         index, LocalGenerator(model, tok), constrained=constrained, extractor=extractor
     )
-    with inference_lock():
-        [answer] = reader([question])
+    from prototype.relevance import not_in_documents
+
+    answer = not_in_documents(index, question)
+    if answer is None:
+        with inference_lock():
+            [answer] = reader([question])
     fmt = parse_answer_format(answer.raw)
     return {
         "raw": answer.raw,
@@ -259,6 +263,7 @@ def ask(
         "passages": answer.extra["passages"],
         "retrieved": list(answer.retrieved),
         "seconds": answer.seconds,
+        "not_in_documents": "relevance" in answer.extra,  # the gate refused it
     }
 
 

@@ -13,6 +13,7 @@ import streamlit as st
 
 from core.errors import AdvisorError
 from core.registry import ROWS, STRATEGIES, task_for_profile
+from prototype.relevance import NOT_IN_DOCUMENTS_BELOW
 from ui import jobs, services, state
 from ui.common import code, label, md, show_error
 from ui.corpus_picker import describe, pick_corpus
@@ -141,7 +142,13 @@ def _ask_box(corpus_key: str | None, corpus) -> None:
     except AdvisorError as e:
         show_error(e, "The question could not be answered")
         return
-    if a["compliant"] and not a["answer"]:
+    if a["not_in_documents"]:
+        st.info(
+            "Not in the documents: no passage is close enough to this question (MiniLM cosine "
+            f"below {NOT_IN_DOCUMENTS_BELOW:.2f}), so nothing is made up. The closest passages "
+            "are below."
+        )
+    elif a["compliant"] and not a["answer"]:
         st.info("Nothing in the retrieved passages answers this question.")
     elif a["compliant"]:
         st.success(f"**{md(a['answer'])}**  \nsource: {code(a['source'])}")
