@@ -16,7 +16,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "test-artifacts" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+# Without the background-networking flags chromium keeps dialling out on a closed network.
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @contextlib.contextmanager
@@ -60,17 +68,19 @@ def serve_app(tmp: Path, env: dict[str, str] | None = None) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def open_page(url: str):
-    """A playwright page on the app, once its first page has rendered."""
+def open_page(url: str, navigate: bool = True, timeout_ms: int = 30_000):
+    """A playwright page on the app, once its first page has rendered (or a blank page when
+    `navigate` is False, for a test that times the first render itself)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         page = ctx.new_page()
-        page.set_default_timeout(30_000)
-        page.goto(url)
-        page.get_by_role("heading", name="Use-case profile").wait_for()
+        page.set_default_timeout(timeout_ms)
+        if navigate:
+            page.goto(url)
+            page.get_by_role("heading", name="Use-case profile").wait_for()
         try:
             yield page
         finally:
