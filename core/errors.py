@@ -27,6 +27,10 @@ class CorpusError(AdvisorError):
     """A knowledge corpus is malformed."""
 
 
+class TaskDataError(AdvisorError):
+    """A task dataset (task.yaml, train/test JSON lines, update/) is malformed."""
+
+
 class ModelUnavailableError(AdvisorError):
     """A model could not be found offline."""
 

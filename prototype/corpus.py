@@ -84,6 +84,26 @@ class Corpus:
             return ()
         return tuple(q for q in self.updated().qa or () if q.id in self.update_qa)
 
+    def sample(self, n_questions: int = 20, paraphrases: int = 1, seed: int = 0) -> Corpus:
+        """A smaller corpus for a quick run: every question whose answer the update changes
+        (the freshness experiment needs all of them), topped up at random (seeded) to
+        `n_questions`, each keeping its first `paraphrases` paraphrases. Documents stay whole,
+        so retrieval is as hard as on the full corpus; only the questions asked shrink."""
+        if self.qa is None or len(self.qa) <= n_questions and paraphrases >= max(
+            (len(q.paraphrases) for q in self.qa), default=0
+        ):
+            return self
+        import random
+
+        changed = [q for q in self.qa if q.id in self.update_qa]
+        rest = [q for q in self.qa if q.id not in self.update_qa]
+        extra = random.Random(seed).sample(rest, max(0, min(len(rest), n_questions - len(changed))))
+        keep = {q.id for q in changed + extra}
+        qa = tuple(
+            replace(q, paraphrases=q.paraphrases[:paraphrases]) for q in self.qa if q.id in keep
+        )
+        return replace(self, qa=qa)
+
     def updated(self) -> Corpus:
         """The corpus after the update: same stem replaces, new stem adds, gold answers replaced.
 

@@ -68,24 +68,37 @@ def serve_app(tmp: Path, env: dict[str, str] | None = None) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def open_page(url: str, navigate: bool = True, timeout_ms: int = 30_000):
-    """A playwright page on the app, once its first page has rendered (or a blank page when
-    `navigate` is False, for a test that times the first render itself)."""
+def open_sessions(url: str, n: int = 1, navigate: bool = True, timeout_ms: int = 30_000):
+    """`n` playwright pages on the app, each its own browser context (its own Streamlit
+    session), once each first page has rendered (or blank pages when `navigate` is False, for
+    a test that times the first render itself)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-        page = ctx.new_page()
-        page.set_default_timeout(timeout_ms)
-        if navigate:
-            page.goto(url)
-            page.get_by_role("heading", name="Use-case profile").wait_for()
+        contexts = [
+            browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+            for _ in range(n)
+        ]
+        pages = [c.new_page() for c in contexts]
+        for page in pages:
+            page.set_default_timeout(timeout_ms)
+            if navigate:
+                page.goto(url)
+                page.get_by_role("heading", name="Use-case profile").wait_for()
         try:
-            yield page
+            yield pages
         finally:
-            ctx.close()
+            for c in contexts:
+                c.close()
             browser.close()
+
+
+@contextlib.contextmanager
+def open_page(url: str, navigate: bool = True, timeout_ms: int = 30_000):
+    """One page on the app (see `open_sessions`)."""
+    with open_sessions(url, 1, navigate, timeout_ms) as pages:
+        yield pages[0]
 
 
 def idle(page) -> None:

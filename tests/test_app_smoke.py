@@ -482,3 +482,20 @@ def test_prototype_page_preselects_the_recommended_strategy(app):
     _submit(app)
     at = _goto(app, "prototype")
     assert at.session_state["w.proto.strategy"] == "fine_tuning"
+
+
+def test_prototype_page_defaults_to_a_quick_run_with_an_estimate_and_suggestions(app):
+    """Issue 19.1-2: the default run is the quick sample (every changed fact, 20 questions,
+    one paraphrase each) with its expected time stated before the click, and the live box
+    offers questions drawn from the corpus."""
+    at = _goto(app, "prototype")
+    at.selectbox(key="w.proto.corpus").set_value("aurora_handbook").run()
+    assert at.toggle(key="w.proto.quick").value is True
+    caps = " ".join(c.value for c in at.caption)
+    assert "54 questions per row" in caps and "Expected run time: about" in caps
+    assert "RAG, extractive span search" in caps  # the quick run's RAG reader
+    pills = at.get("button_group")
+    assert pills and len(pills[0].proto.options) == 4
+    at.toggle(key="w.proto.quick").set_value(False).run()
+    caps = " ".join(c.value for c in at.caption)
+    assert f"{61 + 122 + 14} questions per row" in caps

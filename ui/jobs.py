@@ -24,12 +24,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import AdvisorError, JobCancelled
+from ui import eta
 
 # A run function: (strategy, progress, cancel) -> result dict. The UI binds corpus and device.
 RunFn = Callable[[str, Callable[[str, int, int, dict], None], threading.Event], dict]
 
 ACTIVE = ("queued", "running")
 MAX_JOBS_PER_SESSION = 20  # finished jobs beyond this are forgotten, oldest first
+STREAMED_KEPT = 400  # answers streamed to the page while a job runs, newest kept
 
 
 @dataclass
@@ -53,6 +55,9 @@ class Job:
     results: list[dict] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     saved_run_id: int | None = None
+    plan: tuple[eta.RowPlan, ...] = ()  # expected seconds per row: one honest progress bar
+    streamed: list[dict] = field(default_factory=list)  # answers as they come, per row
+    answered: int = 0  # answers of the running row so far
     cancel: threading.Event = field(default_factory=threading.Event, repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -63,20 +68,34 @@ class Job:
             if stage != self.stage:
                 self.stage_started = time.time()
             self.stage, self.done, self.total = stage, int(done), int(total)
-            self.info = dict(info or {})
+            self.info = {k: v for k, v in (info or {}).items() if k != "answers"}
+            new = (info or {}).get("answers") or ()
+            self.answered += len(new)
+            self.streamed.extend({**a, "strategy": self.strategy} for a in new)
+            del self.streamed[:-STREAMED_KEPT]
             loss = self.info.get("loss")
             if isinstance(loss, int | float):
                 self.loss = float(loss)
 
     # --- read by the UI ----------------------------------------------------------------
     def snapshot(self) -> dict:
-        """A consistent copy for rendering; ETA is linear in the current stage's steps."""
+        """A consistent copy for rendering. With a plan, the fraction and ETA cover the whole
+        job (`ui.eta.overall`); without one, the ETA is linear in the current stage's steps."""
         with self.lock:
             now = time.time()
-            eta = None
-            if self.status == "running" and 0 < self.done < self.total:
+            eta_s, fraction = None, None
+            if self.plan:
+                finished = len(self.results)
+                current = 0.0
+                if finished < len(self.plan) and self.status == "running":
+                    p = self.plan[finished]
+                    current = eta.row_fraction(p, self.answered, self.done, self.total)
+                fraction, eta_s = eta.overall(
+                    self.plan, finished, current, now - self.started, self.status == "running"
+                )
+            elif self.status == "running" and 0 < self.done < self.total:
                 rate = (now - self.stage_started) / self.done
-                eta = rate * (self.total - self.done)
+                eta_s = rate * (self.total - self.done)
             return {
                 "id": self.id,
                 "corpus": self.corpus,
@@ -88,7 +107,9 @@ class Job:
                 "total": self.total,
                 "loss": self.loss,
                 "info": dict(self.info),
-                "eta_s": eta,
+                "eta_s": eta_s,
+                "fraction": fraction,
+                "streamed": list(self.streamed),
                 "elapsed_s": (self.finished or now) - self.started,
                 "results": list(self.results),
                 "errors": list(self.errors),
@@ -111,6 +132,7 @@ class JobRegistry:
         strategies: Sequence[str],
         run: RunFn,
         on_done: Callable[[Job], None] | None = None,
+        plan: Sequence[eta.RowPlan] = (),
     ) -> Job:
         """Start a job unless this session already has one running (one CPU, one job)."""
         with self._lock:
@@ -120,6 +142,7 @@ class JobRegistry:
                     "a prototype job is already running in this session; wait for it or cancel it"
                 )
             job = Job(uuid.uuid4().hex[:12], session_id, corpus, tuple(strategies))
+            job.plan = tuple(plan)
             jobs.append(job)
             finished = [j for j in jobs if j.status not in ACTIVE and j is not job]
             for old in finished[: max(0, len(jobs) - MAX_JOBS_PER_SESSION)]:
@@ -171,7 +194,7 @@ def _work(
             with job.lock:
                 job.strategy, job.stage, job.done, job.total = strategy, "starting", 0, 0
                 job.stage_started = time.time()
-                job.loss = None
+                job.loss, job.answered = None, 0
             result = run(strategy, job.on_progress, job.cancel)
             with job.lock:
                 job.results.append(result)
@@ -204,7 +227,10 @@ REGISTRY = JobRegistry()
 
 
 def progress_fraction(snap: dict[str, Any]) -> float:
-    """Overall progress across strategies, for one progress bar."""
+    """Overall progress across strategies, for one progress bar (the plan's, when the job
+    has one)."""
+    if snap.get("fraction") is not None:
+        return 1.0 if snap["status"] == "done" else float(snap["fraction"])
     n = max(1, len(snap["strategies"]))
     finished = len(snap["results"])
     inner = snap["done"] / snap["total"] if snap["total"] else 0.0

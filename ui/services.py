@@ -222,6 +222,21 @@ def rag_index(corpus_key: str, updated: bool, _corpus):
     return RagIndex.build(docs, embedder(), store=EmbeddingStore.for_embedder(EMBEDDER_NAME))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def suggested_questions(corpus_key: str, _corpus, n: int = 4) -> list[str]:
+    """Questions to try in the live box, drawn from this corpus: from its golden set when it
+    has one (a paraphrase when there is one, so the box shows the reader's robustness), else
+    from the rule-based suggestions over its documents. Seeded, so a page rerun keeps them."""
+    import random
+
+    if _corpus.qa:
+        picked = random.Random(corpus_key).sample(list(_corpus.qa), min(n, len(_corpus.qa)))
+        return [(q.paraphrases or (q.question,))[0] for q in picked]
+    from prototype.suggest_qa import suggest_qa
+
+    return [s["question"] for s in suggest_qa(_corpus.docs, n=n)]
+
+
 @st.cache_resource(show_spinner=False)
 def inference_lock():
     """One lock around live answers on the shared generator: HF fast tokenizers raise

@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.errors import AdvisorError, ProfileError
 from core.profile import profile_from_dict
-from ui import services, state
+from ui import compare, services, state
 from ui.common import label, show_error
 
 LIMIT = 200
@@ -77,6 +77,8 @@ def _profiles(store) -> None:
     if rid is not None and _reopen_profile(store.load_profile(rid), f"profile #{rid}"):
         state.flash("success", f"Profile #{rid} is now the current profile.")
         st.switch_page("ui/pages/profile.py")
+    st.divider()
+    compare.render(rows)
 
 
 def _decisions(store) -> None:

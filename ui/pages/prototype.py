@@ -14,18 +14,44 @@ import streamlit as st
 from core.errors import AdvisorError
 from core.registry import ROWS, STRATEGIES, task_for_profile
 from prototype.relevance import NOT_IN_DOCUMENTS_BELOW
-from ui import jobs, services, state
+from ui import eta, jobs, services, state
 from ui.common import code, label, md, show_error
 from ui.corpus_picker import describe, pick_corpus
 from ui.prototype_results import show_results
 
+# The quick run: every changed fact (the freshness experiment needs them all) topped up to
+# 20 questions, one paraphrase each, and RAG read by the extractive span reader, the faster
+# and more accurate one. On aurora_handbook: 20 + 20 + 14 = 54 questions per row.
+QUICK_QUESTIONS, QUICK_PARAPHRASES = 20, 1
+QUICK_RAG_ROW = "rag+constrained"
+
+
+def _rows_for(choice: str, quick: bool) -> tuple[str, ...]:
+    """A strategy runs its primary row (the first of `StrategySpec.rows`, the one calibration
+    prefers too), or in a quick run RAG's faster reader; "all" runs every registered row."""
+    if choice == "all":
+        return ROWS.values()
+    rows = STRATEGIES.get(choice).rows
+    return (QUICK_RAG_ROW,) if quick and QUICK_RAG_ROW in rows else rows[:1]
+
+
+def _questions(corpus) -> int:
+    """Questions one row asks: originals, paraphrases and the changed facts."""
+    qa = corpus.qa or ()
+    return len(qa) + sum(len(q.paraphrases) for q in qa) + len(corpus.changed_qa())
+
+
+def _plan(corpus, rows: tuple[str, ...]) -> list[eta.RowPlan]:
+    try:
+        runs = [r["payload"] for r in services.store().list_runs(eta.RUNS_CONSIDERED)]
+    except AdvisorError:
+        runs = []
+    return eta.plan(rows, _questions(corpus), eta.learn(runs))
+
 
 # --- the job -------------------------------------------------------------------------------
-def _start(corpus, choice: str, retrain: bool) -> bool:
+def _start(corpus, strategies: tuple[str, ...], retrain: bool, plan) -> bool:
     """Bind everything the worker needs now, in the script thread; the worker gets no st."""
-    # A strategy runs its primary row (the first of `StrategySpec.rows`, the one calibration
-    # prefers too); "all" runs every registered row, the extractive reader and base included.
-    strategies = ROWS.values() if choice == "all" else STRATEGIES.get(choice).rows[:1]
     store = services.store()
     corpus_label = corpus.name
 
@@ -43,7 +69,7 @@ def _start(corpus, choice: str, retrain: bool) -> bool:
 
     try:
         jobs.REGISTRY.start(
-            st.session_state[state.SESSION_ID], corpus_label, strategies, run, on_done
+            st.session_state[state.SESSION_ID], corpus_label, strategies, run, on_done, plan
         )
     except AdvisorError as e:
         show_error(e)
@@ -61,7 +87,7 @@ def _status_line(snap: dict) -> str:
     if snap["loss"] is not None:
         parts.append(f"loss {snap['loss']:.3f}")
     if snap["eta_s"] is not None:
-        parts.append(f"ETA {snap['eta_s']:.0f} s")
+        parts.append(f"about {snap['eta_s']:.0f} s left")
     parts.append(f"elapsed {snap['elapsed_s']:.0f} s")
     return " · ".join(parts)
 
@@ -79,6 +105,7 @@ def _job_panel(polling: bool) -> None:
         text=f"Job {snap['id']}: {', '.join(label(s) for s in snap['strategies'])}",
     )
     st.markdown(_status_line(snap))
+    _streamed(snap["streamed"])
     if snap["status"] in jobs.ACTIVE:
         if st.button("Cancel", key="w.proto.cancel", icon=":material/cancel:"):
             jobs.REGISTRY.cancel(sid, job.id)
@@ -102,18 +129,60 @@ def _job_panel(polling: bool) -> None:
         st.rerun(scope="app")  # stop polling; show the tables and charts outside the fragment
 
 
+def _streamed(answers: list[dict]) -> None:
+    """The answers so far, newest first, while the job runs (the full table follows)."""
+    if not answers:
+        return
+    right = sum(bool(a.get("correct")) for a in answers)
+    st.caption(f"{len(answers)} answers so far, {right} right (newest first)")
+    st.dataframe(
+        [
+            {
+                "row": label(a["strategy"]),
+                "kind": a.get("kind"),
+                "question": a.get("question"),
+                "answer": a.get("answer") if a.get("answer") is not None else a.get("raw"),
+                "right": "yes" if a.get("correct") else "no",
+            }
+            for a in reversed(answers[-50:])
+        ],
+        hide_index=True,
+        height=220,
+    )
+
+
 # --- ask -----------------------------------------------------------------------------------
+_ASK_NOW = "proto.ask_now"
+
+
+def _use_suggestion() -> None:
+    """A suggested question clicked: it fills the box and is asked at once."""
+    picked = st.session_state.get("w.proto.suggest")
+    if picked:
+        st.session_state["w.proto.question"] = picked
+        st.session_state[_ASK_NOW] = True
+        st.session_state["w.proto.suggest"] = None
+
+
 def _ask_box(corpus_key: str | None, corpus) -> None:
     st.subheader("Ask the corpus (RAG, live)")
     if corpus is None:
         st.caption("Pick a corpus first.")
         return
+    suggestions = services.suggested_questions(corpus_key or corpus.name, corpus)
+    if suggestions:
+        st.pills(
+            "Try a question drawn from these documents",
+            suggestions,
+            key="w.proto.suggest",
+            on_change=_use_suggestion,
+        )
     with st.form("ask_form", enter_to_submit=True, border=False):
         q = st.text_input(
             "Question",
             key="w.proto.question",
             max_chars=500,
-            placeholder="e.g. What time does the bakery open?",
+            placeholder=f"e.g. {suggestions[0]}" if suggestions else "Ask about the documents",
         )
         reader = st.radio(
             "Reader",
@@ -132,6 +201,7 @@ def _ask_box(corpus_key: str | None, corpus) -> None:
             disabled=not corpus.update_docs,
         )
         asked = st.form_submit_button("Ask", icon=":material/send:")
+    asked = asked or st.session_state.pop(_ASK_NOW, False)
     if not (asked and q.strip()):
         return
     try:
@@ -191,11 +261,27 @@ def render() -> None:
         ),
         key="w.proto.strategy",
     )
+    quick = c2.toggle(
+        "Quick run (sample)",
+        value=True,
+        key="w.proto.quick",
+        help=f"Every changed fact plus random questions up to {QUICK_QUESTIONS}, "
+        f"{QUICK_PARAPHRASES} paraphrase each; RAG uses the extractive reader. Off: every "
+        "question of the corpus with the selected strategy's primary row.",
+    )
     retrain = c2.toggle(
         "Also retrain FT after the update",
         key="w.proto.retrain",
         help="Adds the retrained accuracy beside the stale one (slower).",
     )
+    run_corpus = corpus.sample(QUICK_QUESTIONS, QUICK_PARAPHRASES) if corpus and quick else corpus
+    rows = _rows_for(choice, quick) if choice else ()
+    plan = _plan(run_corpus, rows) if run_corpus is not None and rows else []
+    if plan:
+        st.caption(
+            f"{_questions(run_corpus)} questions per row, rows: "
+            f"{', '.join(label(r) for r in rows)}. Expected run time: {eta.describe(plan)}."
+        )
     sid = st.session_state[state.SESSION_ID]
     running = any(j.status in jobs.ACTIVE for j in jobs.REGISTRY.jobs(sid))
     clicked = st.button(
@@ -205,7 +291,7 @@ def render() -> None:
         disabled=corpus is None or running or not choice,
         key="w.proto.run",
     )
-    if clicked and _start(corpus, choice, retrain):
+    if clicked and _start(run_corpus, rows, retrain, plan):
         st.rerun()  # redraw with the button disabled and the polling panel on
     st.fragment(_job_panel, run_every=1 if running else None)(running)
     show_results()
