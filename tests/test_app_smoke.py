@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from core.profile import Profile
+from core.profile import Profile, field_label
 from ui.profile_form import to_text
 
 pytest.importorskip("streamlit")
@@ -499,3 +499,24 @@ def test_prototype_page_defaults_to_a_quick_run_with_an_estimate_and_suggestions
     at.toggle(key="w.proto.quick").set_value(False).run()
     caps = " ".join(c.value for c in at.caption)
     assert f"{61 + 122 + 14} questions per row" in caps
+
+
+def test_history_compares_two_saved_profiles_side_by_side(app, tmp_store):
+    """Issue 19.4: two saved profiles, their differing inputs, and each one's recommendation
+    and 3-year summary."""
+    from core.profile import load_profile
+
+    wiki = load_profile(ROOT / "data" / "profiles" / "internal_wiki_qa.yaml").model_dump(
+        mode="json"
+    )
+    a = tmp_store.save_profile(wiki)
+    b = tmp_store.save_profile({**wiki, "name": "Weekly wiki", "queries_per_month": 900_000})
+    at = _goto(app, "history")
+    assert at.selectbox(key="w.history.cmp.a").value == a
+    assert at.selectbox(key="w.history.cmp.b").value == b
+    assert any("1 input(s) differ" in m.value for m in at.markdown)
+    [diff] = [d for d in at.dataframe if "field" in d.value.columns]
+    assert list(diff.value["field"]) == [field_label("queries_per_month")]
+    assert [m.label.split(":")[0] for m in at.metric][:2] == ["A", "B"]
+    summaries = [d.value for d in at.dataframe if "field" not in d.value.columns]
+    assert len([s for s in summaries if s.index.name == "Strategy"]) == 2
