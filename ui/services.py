@@ -160,13 +160,49 @@ def corpus_dirs() -> dict[str, Path]:
     return found
 
 
-@st.cache_resource(show_spinner="Reading your documents...", max_entries=8)
-def ingest_uploads(upload_key: str, _files: dict[str, bytes]):
+class _Memo:
+    """A process-wide LRU of built objects (ingested uploads, indexes), shared read-only like
+    `st.cache_resource`, but filled outside it: a cached function may not draw on elements
+    created outside it, and these builds draw a progress bar with an ETA."""
+
+    def __init__(self, size: int):
+        import collections
+        import threading
+
+        self.size, self.items, self.lock = size, collections.OrderedDict(), threading.Lock()
+
+    def get(self, key, build, what: str):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        from ui.progress_bar import StageBar
+
+        bar = StageBar(what)
+        try:
+            value = build(bar)
+        finally:
+            bar.clear()
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+
+@st.cache_resource(show_spinner=False)
+def _memo(kind: str) -> _Memo:
+    return _Memo(8)
+
+
+def ingest_uploads(upload_key: str, files: dict[str, bytes]):
     """Uploaded files -> prototype.ingest.IngestResult, once per distinct upload (`upload_key`
     is the content digest; the bytes themselves are not hashed again)."""
     from prototype.ingest import ingest_files
 
-    return ingest_files(_files)
+    return _memo("ingest").get(
+        upload_key, lambda bar: ingest_files(files, progress=bar), "Reading your documents"
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -205,8 +241,7 @@ def embedder():
     return load_embedder()
 
 
-@st.cache_resource(show_spinner="Indexing the corpus...", max_entries=8)
-def rag_index(corpus_key: str, updated: bool, _corpus):
+def rag_index(corpus_key: str, updated: bool, corpus):
     """A FAISS index over the corpus (or the corpus after its update), shared read-only.
 
     Never call `.update()` on it: the "after update" view has its own cached index, so an
@@ -216,10 +251,15 @@ def rag_index(corpus_key: str, updated: bool, _corpus):
     from prototype.index import RagIndex
     from prototype.index_store import EmbeddingStore
 
-    docs = _corpus.updated().docs if updated else _corpus.docs
-    # Embeddings persist on disk keyed by content hash: re-opening a corpus, or its updated
-    # version, embeds only the chunks never seen before (identical vectors either way).
-    return RagIndex.build(docs, embedder(), store=EmbeddingStore.for_embedder(EMBEDDER_NAME))
+    docs = corpus.updated().docs if updated else corpus.docs
+
+    def build(bar):
+        # Embeddings persist on disk keyed by content hash: re-opening a corpus, or its
+        # updated version, embeds only the chunks never seen before (identical vectors).
+        store = EmbeddingStore.for_embedder(EMBEDDER_NAME)
+        return RagIndex.build(docs, embedder(), store=store, progress=bar)
+
+    return _memo("index").get((corpus_key, updated), build, "Indexing the documents")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
