@@ -10,7 +10,7 @@ PORT ?= 8501
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test test-fast lint fmt typecheck bench models scorer clean
+.PHONY: setup run test test-fast lint fmt typecheck bench models scorer clean eval
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -62,6 +62,12 @@ scorer: setup
 
 bench: models
 	$(BIN)/python bench/run_all.py
+
+# Every corpus of data/corpora/SPLITS.yaml, tuning and test: per-corpus and pooled tables, run
+# JSON under data/runs/eval_*.json. ROWS=all adds the LoRA rows (minutes each on a CPU).
+ROWS ?= base,rag,rag+constrained
+eval: models
+	$(BIN)/python bench/eval_corpora.py --rows $(ROWS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from advisor.features import ORDINALS
 from core.errors import ConfigError
@@ -198,6 +206,21 @@ class Rule(BaseModel):
     principle: str = Field(min_length=5, max_length=300)
     citation: str = Field(min_length=3, max_length=300)
     url: str | None = None
+    # As for cases: a checked rule quotes the sentence that supports it; an unchecked one says
+    # why in `note`. Optional, so a minimal rule file (tests, a user's own) still loads.
+    verified: bool | None = None
+    quote: str | None = Field(default=None, min_length=10, max_length=800)
+    note: str | None = Field(default=None, min_length=5, max_length=400)
+
+    @model_validator(mode="after")
+    def _checkable(self) -> Rule:
+        if self.verified and not self.quote:
+            raise ValueError("`verified: true` needs the supporting `quote`")
+        if self.verified is False and not self.note:
+            raise ValueError("`verified: false` needs a `note` saying why")
+        if "REFERENCES.md" in self.citation:
+            raise ValueError("cite the primary source, not REFERENCES.md")
+        return self
 
     @field_validator("when")
     @classmethod

@@ -207,6 +207,23 @@ class LinearModel:
                 out[c][f] = (row[k] - avg) * z[j]
         return out
 
+    def nearest_distance(self, x: Sequence[float]) -> float:
+        """Standardized Euclidean distance to the closest reference case (inf when none): how
+        far this profile is from everything the scorer was fitted on."""
+        z = self.standardize(x)
+        return min(
+            (
+                math.sqrt(
+                    sum(
+                        (a - b) ** 2
+                        for a, b in zip(z, self.standardize(c["features"]), strict=True)
+                    )
+                )
+                for c in self.reference_cases
+            ),
+            default=math.inf,
+        )
+
     def nearest_cases(self, x: Sequence[float], k: int = 3) -> list[dict[str, Any]]:
         """The k reference cases closest in standardized feature space."""
         z = self.standardize(x)
@@ -372,9 +389,26 @@ SHIPPED_MODEL = CASES_DIR.parent / "advisor_scorer.json"
 
 
 def fit_default_model(fingerprint: str) -> LinearModel:
-    """The case-library fit (scikit-learn), stamped with the library's fingerprint."""
-    model = train_model(load_cases())
-    return dataclasses.replace(model, meta={**model.meta, "cases_sha256": fingerprint})
+    """The case-library fit (scikit-learn), stamped with the library's fingerprint, with what
+    source-grouped cross-validation chose: the method that ships (`evaluate.shipped_method`),
+    the blend parameters and the confidence calibration. Never sees `data/cases/heldout/`."""
+    from advisor.evaluate import choose_blend, cross_validate, fit_calibration, split_cases
+
+    cases = load_cases()
+    model = train_model(cases)
+    cv = cross_validate(cases)
+    real, synthetic = split_cases(cases)
+    w, t, _ = choose_blend(real, synthetic)
+    meta = {
+        **model.meta,
+        "method": cv.shipped,
+        "blend_weight": float(w),
+        "rule_temperature": float(t),
+        "cv_accuracy": cv.accuracy,
+        "calibration": fit_calibration(cv).to_dict(),
+        "cases_sha256": fingerprint,
+    }
+    return dataclasses.replace(model, meta=meta)
 
 
 def write_shipped_model() -> Path:

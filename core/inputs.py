@@ -28,6 +28,11 @@ ASSUMPTION_LABELS: dict[str, str] = {
     "retrain_corpus_fraction": "Share of the corpus each retrain reads",
     "hybrid_min_examples": "Hybrid training examples (minimum)",
     "query_growth_per_month": "Query growth per month",
+    "ft_examples_target": "Fine-tuning examples needed",
+    "eval_examples_per_release": "Examples judged per release",
+    "eng_hours_per_retrain": "Engineer-hours per retrain",
+    "eng_hours_per_index_refresh": "Engineer-hours per index refresh",
+    "rag_release_interval_months": "RAG release interval (months, 0 = never)",
     "embed_ms_p50": "Query embedding, p50 (ms)",
     "embed_ms_p95": "Query embedding, p95 (ms)",
     "search_ms_p50": "Vector search, p50 (ms)",
@@ -40,7 +45,10 @@ ASSUMPTION_LABELS: dict[str, str] = {
     "generator_model": "Generator model",
     "embedding_model": "Embedding model",
     "vector_store": "Vector store",
+    "fine_tuning_model": "Fine-tuning model",
     "billing": "Billing",
+    "ft_billing": "Fine-tuning billing",
+    "start_date": "First simulated day",
 }
 ACCURACY_PREFIX = "base_accuracy_"  # + strategy: simulator.assumptions.accuracy_name
 
@@ -51,6 +59,7 @@ PRICE_SUBJECTS: dict[str, str] = {
     "emb": "Embeddings",
     "vs": "Vector store",
     "gpu": "GPU",
+    "people": "People",
 }
 PRICE_FIELDS: dict[str, str] = {
     "input_per_mtok": "input, USD / 1M tokens",
@@ -73,6 +82,8 @@ PRICE_FIELDS: dict[str, str] = {
     "read_units_per_gb": "read units per GB searched",
     "min_read_units_per_query": "read units per query (minimum)",
     "write_units_per_vector": "write units per vector",
+    "usd_per_example": "USD per example written or judged",
+    "hourly_rate_usd": "USD per engineer-hour",
 }
 
 

@@ -1,7 +1,13 @@
 """PrototypeResult and PrototypeRun: what a strategy run returns, and a run of several rows.
 
-`from_dict` is the one place that reads older files: a metric key they lack is None (never
-invented) and a runner that named the model `generator` in `meta` reads as `model`.
+A result belongs to a prototype task (`core.registry.TASKS`): knowledge QA on a corpus, or a
+behaviour task (classification, extraction) on a task dataset. The task decides which metric
+keys the result must hold (`TaskSpec.metric_keys`); a QA result writes no `task` key, so QA
+files look as they always did.
+
+`from_dict` is the one place that reads older files: a file without `task` is knowledge QA, a
+metric key it lacks is None (never invented) and a runner that named the model `generator` in
+`meta` reads as `model`.
 """
 
 from __future__ import annotations
@@ -10,18 +16,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-METRIC_KEYS = (
-    "accuracy",
-    "accuracy_paraphrased",
-    "accuracy_updated",
-    "format_compliance",
-    "source_accuracy",
-    "latency_ms_p50",
-    "latency_ms_p95",
-    "build_seconds",
-    "prompt_tokens_mean",
-    "peak_rss_mb",
-)
+from core.registry import TASKS
+
+QA_TASK = "knowledge_qa"
+# The knowledge-QA metric keys (the corpus prototype's contract).
+METRIC_KEYS = TASKS.get(QA_TASK).metric_keys
+
+
+def metric_keys(task: str | None) -> tuple[str, ...]:
+    """The metric keys a result of `task` holds (knowledge QA when None)."""
+    return TASKS.get(task or QA_TASK).metric_keys
 
 
 @dataclass(frozen=True)
@@ -36,17 +40,25 @@ class PrototypeResult:
     extra_metrics: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)  # corpus, model, device, timings, settings
     variant: str | None = None  # older runs: a decoding variant of the row ("constrained")
+    task: str = QA_TASK  # core.registry.TASKS: which metric keys `metrics` holds
 
     def __post_init__(self):
-        missing = [k for k in METRIC_KEYS if k not in self.metrics]
+        missing = [k for k in self.metric_keys if k not in self.metrics]
         if missing:
             raise ValueError(f"PrototypeResult({self.strategy}): metrics missing {missing}")
 
+    @property
+    def metric_keys(self) -> tuple[str, ...]:
+        return metric_keys(self.task)
+
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"strategy": self.strategy}
+        if self.task != QA_TASK:
+            d["task"] = self.task
         if self.variant:
             d["variant"] = self.variant
-        d["metrics"] = {**{k: self.metrics[k] for k in METRIC_KEYS}, **self.extra_metrics}
+        keys = self.metric_keys
+        d["metrics"] = {**{k: self.metrics[k] for k in keys}, **self.extra_metrics}
         d["answers"] = list(self.answers)
         d["meta"] = dict(self.meta)
         return d
@@ -57,13 +69,16 @@ class PrototypeResult:
         meta = dict(d.get("meta") or {})
         if "generator" in meta and not meta.get("model"):
             meta["model"] = meta.pop("generator")
+        task = str(d.get("task") or QA_TASK)
+        keys = metric_keys(task)  # an unknown task is a ConfigError naming it
         return cls(
             strategy=str(d["strategy"]),
-            metrics={k: metrics.get(k) for k in METRIC_KEYS},
+            metrics={k: metrics.get(k) for k in keys},
             answers=list(d.get("answers") or []),
-            extra_metrics={k: v for k, v in metrics.items() if k not in METRIC_KEYS},
+            extra_metrics={k: v for k, v in metrics.items() if k not in keys},
             meta=meta,
             variant=str(d["variant"]) if d.get("variant") else None,
+            task=task,
         )
 
 

@@ -185,6 +185,93 @@ class SimilarCase:
 
 
 @dataclass(frozen=True)
+class ConfidenceInfo:
+    """What the confidence means and why it is what it is (issue 17).
+
+    `shown` is `Recommendation.confidence`: the method's top-class probability (`raw`),
+    Platt-calibrated on source-grouped cross-validation (`calibrated`), pulled toward chance when
+    a flag is up, and capped below 1 (`cap`). `reliability` holds the CV reliability bins
+    (lo, hi, n, confidence, accuracy) behind `meaning`."""
+
+    raw: float
+    calibrated: float
+    shown: float
+    cap: float
+    method: str
+    meaning: str
+    flags: list[str] = field(default_factory=list)
+    disagree: bool = False
+    far: bool = False
+    nearest_distance: float | None = None
+    far_distance: float | None = None
+    reliability: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: Any) -> ConfidenceInfo | None:
+        if not isinstance(d, Mapping) or "shown" not in d:
+            return None
+
+        def num(k: str) -> float | None:
+            v = d.get(k)
+            return float(v) if isinstance(v, int | float) else None
+
+        return cls(
+            raw=float(d.get("raw") or 0.0),
+            calibrated=float(d.get("calibrated") or 0.0),
+            shown=float(d["shown"]),
+            cap=float(d.get("cap") or 1.0),
+            method=str(d.get("method") or ""),
+            meaning=str(d.get("meaning") or ""),
+            flags=[str(f) for f in d.get("flags") or []],
+            disagree=bool(d.get("disagree")),
+            far=bool(d.get("far")),
+            nearest_distance=num("nearest_distance"),
+            far_distance=num("far_distance"),
+            reliability=[dict(b) for b in d.get("reliability") or [] if isinstance(b, Mapping)],
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class Counterfactual:
+    """The smallest profile change found that flips the recommendation to `target`: fewest
+    fields first, then the smallest ordinal distance. `changes` is empty when none was found
+    within the search limits (`sentence` then says so)."""
+
+    target: str
+    changes: list[Change]
+    sentence: str
+    distance: float = 0.0
+    probability: float | None = None  # the target's probability on the changed profile
+
+    @property
+    def found(self) -> bool:
+        return bool(self.changes)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Counterfactual:
+        return cls(
+            target=str(d.get("target", "")),
+            changes=[
+                Change(str(c.get("field", "")), c.get("before"), c.get("after"))
+                for c in d.get("changes") or []
+                if isinstance(c, Mapping)
+            ],
+            sentence=str(d.get("sentence") or ""),
+            distance=float(d.get("distance") or 0.0),
+            probability=float(d["probability"])
+            if isinstance(d.get("probability"), int | float)
+            else None,
+        )
+
+
+@dataclass(frozen=True)
 class Recommendation:
     strategy: str
     confidence: float
@@ -197,9 +284,18 @@ class Recommendation:
     similar_cases: list[SimilarCase] = field(default_factory=list)
     blend: dict[str, Any] = field(default_factory=dict)  # weight, temperature, method
     profile_name: str = ""
+    confidence_info: ConfidenceInfo | None = None  # absent in decisions made before issue 17
+    counterfactuals: list[Counterfactual] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        for cf, src in zip(d["counterfactuals"], self.counterfactuals, strict=True):
+            cf["found"] = src.found
+        # a decision made before issue 17 round-trips byte for byte: no empty new keys
+        for key in ("confidence_info", "counterfactuals"):
+            if not d[key]:
+                del d[key]
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Recommendation:
@@ -225,4 +321,10 @@ class Recommendation:
             ],
             blend=dict(d.get("blend") or {}),
             profile_name=str(d.get("profile_name") or ""),
+            confidence_info=ConfidenceInfo.from_dict(d.get("confidence_info")),
+            counterfactuals=[
+                Counterfactual.from_dict(c)
+                for c in d.get("counterfactuals") or []
+                if isinstance(c, Mapping)
+            ],
         )

@@ -46,6 +46,16 @@ class RowSpec:
     forced_format: bool = False
 
 
+# Metrics every prototype task reports after its headline ones (ARCHITECTURE.md).
+COMMON_METRICS = (
+    "latency_ms_p50",
+    "latency_ms_p95",
+    "build_seconds",
+    "prompt_tokens_mean",
+    "peak_rss_mb",
+)
+
+
 @dataclass(frozen=True)
 class TaskSpec:
     """A kind of prototype the runner can build: its data format and headline metrics."""
@@ -57,6 +67,14 @@ class TaskSpec:
     profile_tasks: tuple[str, ...] = ()  # profile `task` values this prototype stands for
     rows: tuple[str, ...] = ()  # the rows that run on it, in order
     available: bool = True
+    # The metrics that stand for a strategy's accuracy in the simulator calibration, first
+    # present one wins (simulator/calibration.py says why for each task).
+    calibrates: tuple[str, ...] = ("accuracy",)
+
+    @property
+    def metric_keys(self) -> tuple[str, ...]:
+        """Every metric a result of this task must hold: headline ones, then COMMON_METRICS."""
+        return (*self.metrics, *COMMON_METRICS)
 
 
 S = TypeVar("S", StrategySpec, RowSpec, TaskSpec)
@@ -208,6 +226,8 @@ TASKS.register(
             "accuracy",
             "accuracy_paraphrased",
             "accuracy_updated",
+            "exact_match",
+            "token_f1",
             "format_compliance",
             "source_accuracy",
         ),
@@ -219,6 +239,47 @@ TASKS.register(
             "code_assistant",
         ),
         rows=ROWS.values(),
+        # Paraphrased first: users ask in their own words, and a fine-tuned model that
+        # memorised the training questions drops on rephrasings (FineTuneBench, 2411.05059).
+        calibrates=("accuracy_paraphrased", "accuracy"),
+    )
+)
+# Behaviour tasks (task.yaml + train/test.jsonl; prototype/task_data.py): fine-tuning's home
+# ground. The same four rows; `rag` is few-shot with retrieved training examples.
+TASK_ROWS = ("base", "rag", "fine_tuning", "hybrid")
+TASKS.register(
+    TaskSpec(
+        "classification",
+        "Classification",
+        data="dataset",
+        metrics=(
+            "accuracy",
+            "macro_f1",
+            "format_compliance",
+            "accuracy_updated",
+            "accuracy_new_labels",
+        ),
+        profile_tasks=("classification",),
+        rows=TASK_ROWS,
+        calibrates=("accuracy",),
+    )
+)
+TASKS.register(
+    TaskSpec(
+        "extraction",
+        "Structured extraction",
+        data="dataset",
+        metrics=(
+            "field_accuracy",
+            "field_f1",
+            "format_compliance",
+            "field_accuracy_updated",
+            "new_field_accuracy",
+        ),
+        profile_tasks=("extraction",),
+        rows=TASK_ROWS,
+        # Exact match per field: a field is right only when written exactly as gold.
+        calibrates=("field_accuracy",),
     )
 )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 # --- cost components ----------------------------------------------------------------------------
@@ -23,6 +24,7 @@ class CostComponent:
     name: str  # "training_usd"
     label: str  # "training": table rows, chart legends
     colour: str
+    kind: str = "infrastructure"  # or "people": labelling, evaluation, engineering time
 
 
 # The simulator's bill, in display order: what each month's cost is made of. Colours are
@@ -36,7 +38,13 @@ COST_COMPONENTS: tuple[CostComponent, ...] = (
     CostComponent("hosting_usd", "hosting", "#7f7f7f"),  # idle GPU capacity or FT hosting fee
     CostComponent("inference_input_usd", "inference input", "#1f77b4"),  # prompt tokens
     CostComponent("inference_output_usd", "inference output", "#ff7f0e"),  # answer tokens
+    # People and data (issue 17): examples written or relabelled, golden-set judging per
+    # release, engineer-hours per retrain and per index refresh.
+    CostComponent("labelling_usd", "labelling", "#9467bd", "people"),
+    CostComponent("evaluation_usd", "evaluation", "#e377c2", "people"),
+    CostComponent("engineering_usd", "engineering time", "#393b79", "people"),
 )
+COST_KINDS = {"infrastructure": "Infrastructure", "people": "People and data"}
 _COMPONENTS = {c.name: c for c in COST_COMPONENTS}
 # Row columns ending in `_usd` that are totals, not components.
 TOTAL_COLUMNS = ("monthly_cost_usd", "cumulative_cost_usd")
@@ -51,6 +59,12 @@ def component_label(name: str) -> str:
 def component_colour(name: str, default: str = "#999999") -> str:
     c = _COMPONENTS.get(name)
     return c.colour if c else default
+
+
+def component_kind(name: str) -> str:
+    """ "infrastructure" or "people"; a column no longer listed counts as infrastructure."""
+    c = _COMPONENTS.get(name)
+    return c.kind if c else "infrastructure"
 
 
 # The other row columns, in plain words; a band column adds its quantile ("..., P10").
@@ -210,6 +224,8 @@ class PriceUsed:
     source: str
     as_of: str
     confidence: str
+    entry: str = ""  # price-book entry, "models.gpt-6-luna"; "" in files before issue 17
+    verified: bool = True  # False: the number could not be re-checked against a current source
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> PriceUsed:
@@ -221,10 +237,56 @@ class PriceUsed:
             source=str(d.get("source") or ""),
             as_of=str(d.get("as_of") or ""),
             confidence=str(d.get("confidence") or ""),
+            entry=str(d.get("entry") or ""),
+            verified=d.get("verified") is not False,
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        d = dict(self.__dict__)
+        if not self.entry:  # an older file's price: write it back as it was
+            d.pop("entry")
+            d.pop("verified")
+        return d
+
+    def age_days(self, today: date) -> int | None:
+        """Days between `as_of` and `today`; None when as_of is not a date."""
+        try:
+            return (today - date.fromisoformat(self.as_of[:10])).days
+        except ValueError:
+            return None
+
+
+# A price older than this, on the day it is used, is flagged (app and report).
+MAX_PRICE_AGE_DAYS = 183  # six months
+
+
+@dataclass(frozen=True)
+class OldPrice:
+    """A price-book entry used by a simulation whose as-of date is over six months old."""
+
+    entry: str  # "models.deepseek-chat" (or the price key for an older file)
+    as_of: str
+    age_days: int
+    verified: bool
+
+    def sentence(self) -> str:
+        months = self.age_days // 30
+        flag = "" if self.verified else ", not re-checked"
+        return f"{self.entry} (as of {self.as_of}, {months} months old{flag})"
+
+
+def old_prices(
+    prices: Mapping[str, PriceUsed], today: date, max_age_days: int = MAX_PRICE_AGE_DAYS
+) -> list[OldPrice]:
+    """Entries among `prices` whose as_of is more than `max_age_days` before `today`, one
+    per entry, oldest first."""
+    out: dict[str, OldPrice] = {}
+    for key, p in prices.items():
+        age = p.age_days(today)
+        if age is not None and age > max_age_days:
+            name = p.entry or key
+            out.setdefault(name, OldPrice(name, p.as_of, age, p.verified))
+    return sorted(out.values(), key=lambda o: (-o.age_days, o.entry))
 
 
 def _overrides(items: Any) -> list[Override]:
@@ -314,6 +376,10 @@ class SimulationResult:
         if self.rows and all(r.get(col) is not None for r in self.rows):
             return col
         return name
+
+    def old_prices(self, today: date) -> list[OldPrice]:
+        """The price-book entries this run used that were over six months old on `today`."""
+        return old_prices(self.prices_used, today)
 
     def is_drawn(self) -> bool:
         """Whether the rows carry Monte Carlo bands (the central line is then their P50)."""

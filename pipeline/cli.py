@@ -131,17 +131,18 @@ def _fmt_metric(v) -> str:
 
 
 def _metrics_table(results: list[dict]) -> str:
-    from core.prototype_result import METRIC_KEYS
+    """One row per result; the columns are the metric keys of the results' task (knowledge QA
+    for a corpus run), so a task run shows its own metric names."""
+    from core.prototype_result import metric_keys
 
-    heads = ["strategy", *(k.replace("accuracy", "acc") for k in METRIC_KEYS)]
-    rows = [
-        [r["strategy"], *(_fmt_metric(r["metrics"].get(k)) for k in METRIC_KEYS)] for r in results
-    ]
+    keys = metric_keys(results[0].get("task") if results else None)
+    heads = ["strategy", *(k.replace("accuracy", "acc") for k in keys)]
+    rows = [[r["strategy"], *(_fmt_metric(r["metrics"].get(k)) for k in keys)] for r in results]
     widths = [max(len(str(x)) for x in col) for col in zip(heads, *rows, strict=True)]
     line = lambda cells: "  ".join(str(c).rjust(w) for c, w in zip(cells, widths, strict=True))  # noqa: E731
     # Figures beside the contract's metrics (FT after retraining, hybrid transfer) go under
     # the table, one line per strategy, so the table stays one screen wide.
-    extras = [(r["strategy"], sorted(set(r["metrics"]) - set(METRIC_KEYS))) for r in results]
+    extras = [(r["strategy"], sorted(set(r["metrics"]) - set(keys))) for r in results]
     notes = [
         f"{name}: " + ", ".join(f"{k} {_fmt_metric(r['metrics'][k])}" for k in keys)
         for (name, keys), r in zip(extras, results, strict=True)
@@ -155,16 +156,40 @@ def prototype(
     strategy: str = typer.Option(
         ..., "--strategy", help="A prototype row (base, rag, rag+constrained, ...) or all."
     ),
-    corpus: Path = typer.Option(..., "--corpus", help="Corpus directory (docs/, qa.jsonl)."),
+    corpus: Path | None = typer.Option(
+        None, "--corpus", help="Corpus directory (docs/, qa.jsonl): knowledge QA."
+    ),
+    task: Path | None = typer.Option(
+        None,
+        "--task",
+        help="Task dataset directory (task.yaml, train/test.jsonl): classification, extraction.",
+    ),
     format: ProtoFormat = typer.Option(ProtoFormat.table, "--format", help="table or json"),
     device: str = typer.Option("auto", "--device", help="cpu, cuda or auto"),
     retrain: bool = typer.Option(False, "--retrain", help="FT: also retrain after the update."),
     augment: bool = typer.Option(
-        True, "--augment/--no-augment", help="FT: also train on rule-based question rewrites."
+        True, "--augment/--no-augment", help="FT on a corpus: also train on question rewrites."
     ),
     output: Path | None = typer.Option(None, "-o", "--output", help="Also write JSON here."),
 ) -> None:
-    """Run a real prototype (base, RAG, fine-tuning, hybrid) on a corpus and print metrics."""
+    """Run a real prototype (base, RAG, fine-tuning, hybrid) on a corpus or a task dataset and
+    print metrics."""
+    if (corpus is None) == (task is None):
+        fail(["give exactly one of --corpus DIR (knowledge QA) or --task DIR (a task dataset)"])
+    if task is not None:
+        payload, results = _task_run(strategy, task, device, retrain)
+    else:
+        payload, results = _corpus_run(strategy, corpus, device, retrain, augment)
+    if output is not None:
+        output.write_text(json.dumps(payload, indent=2, default=str))
+        typer.echo(f"wrote {output}", err=True)
+    if format == ProtoFormat.json:
+        emit_json(payload)
+    else:
+        typer.echo(_metrics_table(results))
+
+
+def _corpus_run(strategy, corpus, device, retrain, augment) -> tuple[dict, list[dict]]:
     from prototype.corpus import load_corpus
     from prototype.runner import run_all, run_strategy
 
@@ -173,23 +198,35 @@ def prototype(
     if strategy == "all":
         runs = run_all(c, device, _stderr_progress, retrain=retrain, augment=augment)
         results = [r.to_dict() for r in runs]
-        payload: dict = {
+        return {
             "corpus": c.name,
             "strategies": [r.strategy for r in runs],
             "results": results,
-        }
-    else:
-        payload = run_strategy(
-            strategy, c, device, _stderr_progress, retrain=retrain, augment=augment
-        ).to_dict()
-        results = [payload]
-    if output is not None:
-        output.write_text(json.dumps(payload, indent=2, default=str))
-        typer.echo(f"wrote {output}", err=True)
-    if format == ProtoFormat.json:
-        emit_json(payload)
-    else:
-        typer.echo(_metrics_table(results))
+        }, results
+    payload = run_strategy(
+        strategy, c, device, _stderr_progress, retrain=retrain, augment=augment
+    ).to_dict()
+    return payload, [payload]
+
+
+def _task_run(strategy, task, device, retrain) -> tuple[dict, list[dict]]:
+    from core.registry import TASKS
+    from prototype.runner import run_task_all, run_task_strategy
+    from prototype.task_data import load_task
+
+    ds = load_task(task)  # a bad directory is a TaskDataError naming file and line
+    strategy = _choice(strategy, (*TASKS.get(ds.kind).rows, "all"), "--strategy")
+    if strategy == "all":
+        runs = run_task_all(ds, device, _stderr_progress, retrain=retrain)
+        results = [r.to_dict() for r in runs]
+        return {
+            "task": ds.name,
+            "kind": ds.kind,
+            "strategies": [r.strategy for r in runs],
+            "results": results,
+        }, results
+    payload = run_task_strategy(strategy, ds, device, _stderr_progress, retrain=retrain).to_dict()
+    return payload, [payload]
 
 
 @app.command()
@@ -233,16 +270,15 @@ def advisor_evaluate(
     format: OutFormat = typer.Option(OutFormat.text, "--format", help="text or json"),
     folds: int = typer.Option(5, "--folds", min=2, max=20, help="Cross-validation folds."),
 ) -> None:
-    """Cross-validated accuracy of rules-only, learned-only and blended, plus a held-out split."""
-    from advisor.cases import load_cases
-    from advisor.evaluate import cross_validate, evaluate_holdout
+    """Source-grouped CV of rules-only, learned-only and blended (per source type, ECE), the
+    confidence calibration, and accuracy on the held-out borderline cases (never fitted)."""
+    from advisor.evaluate import evaluation_summary, summary_dict, summary_text
 
-    cases = load_cases()
-    cv, ho = cross_validate(cases, k=folds), evaluate_holdout(cases)
+    summary = evaluation_summary(k=folds)
     if format == OutFormat.json:
-        emit_json({"cross_validation": cv.to_dict(), "holdout": ho.to_dict()})
+        emit_json(summary_dict(summary))
     else:
-        typer.echo(cv.to_text() + "\n\n" + ho.to_text())
+        typer.echo(summary_text(summary))
 
 
 @advisor_app.command("retrain")
@@ -333,6 +369,7 @@ class ReportFormat(str, Enum):
     html = "html"
     pdf = "pdf"
     json = "json"
+    adr = "adr"  # a Markdown Architecture Decision Record (MADR layout)
 
 
 @app.command()
@@ -342,7 +379,10 @@ def report(
     ),
     output: Path = typer.Option(..., "-o", "--output", help="Report file to write."),
     format: ReportFormat | None = typer.Option(
-        None, "--format", help="md, html, pdf or json (default: from the -o suffix)."
+        None,
+        "--format",
+        help="md, html, pdf, json or adr (a Markdown ADR in the MADR layout; default: from the "
+        "-o suffix).",
     ),
     from_: Path | None = typer.Option(
         None, "--from", help="Re-render a decision JSON written by `--format json`."
@@ -361,7 +401,8 @@ def report(
     ),
     seed: int = typer.Option(0, "--seed", help="Monte Carlo seed (same seed, same bands)."),
 ) -> None:
-    """Write the decision report (Markdown, offline HTML, PDF or re-importable JSON)."""
+    """Write the decision report (Markdown, offline HTML, PDF, re-importable JSON, or a
+    Markdown Architecture Decision Record with --format adr)."""
     from dataclasses import replace
 
     from core.decision import load_decision, load_prototype_run
@@ -371,7 +412,7 @@ def report(
 
     fmt = format.value if format else format_for(output)
     if fmt is None:
-        fail([f"{output}: cannot tell the format from its name; add --format md|html|pdf|json"])
+        fail([f"{output}: cannot tell the format from its name; add --format md|html|pdf|json|adr"])
     if from_ is not None:
         if profile is not None:
             fail(["give a PROFILE or --from DECISION.json, not both"])

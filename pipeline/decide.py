@@ -6,6 +6,7 @@ import hashlib
 import json
 import platform
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,10 @@ def build_decision(
 
     p = profile if isinstance(profile, Profile) else profile_from_dict(profile)
     rec = recommend(p)
+    # Simulate from the decision's own date: a decision prices what could be bought that day
+    # (a model retired since stays priced as it was), and a golden build is stable whatever
+    # day the tests run.
+    stamp = created_at or now_iso()
     sim = run(
         p,
         months=months,
@@ -102,6 +107,7 @@ def build_decision(
         prices_file=prices_file,
         sets=_assignments(overrides),
         calibration_file=calibration,
+        start=datetime.fromisoformat(stamp).date(),
     )
     proto: dict[str, Any] | None = None
     if isinstance(prototype, str | Path):
@@ -116,7 +122,7 @@ def build_decision(
             "kind": KIND,
             "schema_version": SCHEMA_VERSION,
             "title": title or default_title(p.name),
-            "created_at": created_at or now_iso(),
+            "created_at": stamp,
             "versions": dict(versions) if versions is not None else collect_versions(),
             "profile": p.model_dump(mode="json"),
             "recommendation": rec.to_dict() if hasattr(rec, "to_dict") else rec,

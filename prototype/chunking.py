@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from prototype.markdown_blocks import block_sentences
 from prototype.rag_settings import RagSettings
 from prototype.text import split_sentences
 
@@ -25,7 +26,8 @@ class Chunk:
 
 
 def sections(text: str) -> tuple[str, list[tuple[str, str]]]:
-    """Markdown -> (title, [(section heading, paragraph text)])."""
+    """Markdown -> (title, [(section heading, paragraph text)]); tables and bullet lists read
+    as sentences (prototype.markdown_blocks)."""
     title, heading, out = "", "", []
     for block in re.split(r"\n\s*\n", text):
         lines = [ln.strip() for ln in block.strip().splitlines() if ln.strip()]
@@ -34,16 +36,16 @@ def sections(text: str) -> tuple[str, list[tuple[str, str]]]:
             m = re.match(r"^(#{1,6})\s+(.*)$", ln)
             if m:
                 if body:
-                    out.append((heading, " ".join(body)))
+                    out.append((heading, " ".join(block_sentences(body))))
                     body = []
                 if len(m.group(1)) == 1 and not title:
                     title = m.group(2).strip()
                 else:
                     heading = m.group(2).strip()
             else:
-                body.append(ln.lstrip("-*• ").strip())
+                body.append(ln)
         if body:
-            out.append((heading, " ".join(body)))
+            out.append((heading, " ".join(block_sentences(body))))
     return title, out
 
 

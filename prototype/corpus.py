@@ -89,8 +89,10 @@ class Corpus:
         (the freshness experiment needs all of them), topped up at random (seeded) to
         `n_questions`, each keeping its first `paraphrases` paraphrases. Documents stay whole,
         so retrieval is as hard as on the full corpus; only the questions asked shrink."""
-        if self.qa is None or len(self.qa) <= n_questions and paraphrases >= max(
-            (len(q.paraphrases) for q in self.qa), default=0
+        if (
+            self.qa is None
+            or len(self.qa) <= n_questions
+            and paraphrases >= max((len(q.paraphrases) for q in self.qa), default=0)
         ):
             return self
         import random

@@ -84,12 +84,14 @@ def corpus_questions(corpus, kinds: Sequence[str] = ("original", "paraphrase")) 
 
 
 def score_record(q: Question, a: Answer, latency_measured: bool) -> dict:
-    """One per-answer record: the raw text plus what scoring read from it."""
+    """One per-answer record (the contract's fields): the raw text plus every verdict scoring
+    read from it (rules in prototype/scoring.py)."""
     from prototype.scoring import AnswerRecord, score_answer
 
     # Accuracy reads the parsed answer when the format is compliant, the raw text otherwise,
-    # so a right fact in a broken wrapper still counts as known (format is scored apart).
-    s = score_answer(AnswerRecord(a.raw, q.gold, q.aliases, q.doc))
+    # so a right fact in a broken wrapper still counts as known (format is scored apart); a
+    # changed fact also needs the right source.
+    s = score_answer(AnswerRecord(a.raw, q.gold, q.aliases, q.doc, q.question, q.kind))
     return {
         "id": q.qid,
         "kind": q.kind,
@@ -98,8 +100,12 @@ def score_record(q: Question, a: Answer, latency_measured: bool) -> dict:
         "answer": s.answer,
         "source": s.source,
         "gold": q.gold,
+        "aliases": list(q.aliases),
         "gold_doc": q.doc,
         "correct": bool(s.correct),
+        "content_correct": bool(s.content_correct),
+        "exact": bool(s.exact),
+        "f1": s.f1,
         "compliant": s.compliant,
         "source_correct": bool(s.source_correct),
         "retrieved": list(a.retrieved),
@@ -142,13 +148,18 @@ def answer_questions(
             for q, a in zip(chunk, answers, strict=True)
         ]
         i += len(chunk)
-        if progress:
-            progress(stage, i, n, {"correct": sum(r["correct"] for r in records)})
+        if progress:  # the new records too, so the app can stream answers as they come
+            info = {
+                "correct": sum(r["correct"] for r in records),
+                "answers": records[-len(chunk) :],
+            }
+            progress(stage, i, n, info)
     return records
 
 
 def _share(records: list[dict], key: str) -> float | None:
-    return round(sum(bool(r[key]) for r in records) / len(records), 4) if records else None
+    """Mean of `key` over the records (a verdict counts 1 or 0; F1 its value)."""
+    return round(sum(float(r[key] or 0) for r in records) / len(records), 4) if records else None
 
 
 def _percentile(values: list[float], q: float) -> float | None:
@@ -173,6 +184,8 @@ def metrics_from_records(
         "accuracy": gold(by["original"], "correct"),
         "accuracy_paraphrased": gold(by["paraphrase"], "correct"),
         "accuracy_updated": gold(by["updated"], "correct"),
+        "exact_match": gold(by["original"], "exact"),
+        "token_f1": gold(by["original"], "f1"),
         "format_compliance": _share(pre, "compliant"),
         "source_accuracy": gold(pre, "source_correct"),
         "latency_ms_p50": _percentile(lat, 50),
@@ -181,6 +194,22 @@ def metrics_from_records(
         "prompt_tokens_mean": round(statistics.fmean(toks), 1) if toks else None,
         "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def strict_extras(records: list[dict]) -> dict:
+    """Beside the contract's metrics: exact match and token F1 of the paraphrased and the
+    changed questions, and the changed facts stated right from any source (what
+    `accuracy_updated` would be without its source check), for a row that cites none."""
+    out: dict = {}
+    for kind, tag in (("paraphrase", "paraphrased"), ("updated", "updated")):
+        rs = [r for r in records if r["kind"] == kind]
+        if rs:
+            out[f"exact_match_{tag}"] = _share(rs, "exact")
+            out[f"token_f1_{tag}"] = _share(rs, "f1")
+    upd = [r for r in records if r["kind"] == "updated"]
+    if upd:
+        out["accuracy_updated_any_source"] = _share(upd, "content_correct")
+    return out
 
 
 def evaluate_strategy(
@@ -240,12 +269,13 @@ def evaluate_strategy(
             cancel=cancel,
             batch_size=batch_size,
         )
-    metrics = metrics_from_records(records, build_seconds, has_gold=corpus.qa is not None)
+    has_gold = corpus.qa is not None
+    metrics = metrics_from_records(records, build_seconds, has_gold=has_gold)
     return PrototypeResult(
         strategy=strategy,
         metrics=metrics,
         answers=records,
-        extra_metrics=dict(extra_metrics or {}),
+        extra_metrics={**(strict_extras(records) if has_gold else {}), **(extra_metrics or {})},
         meta={
             "corpus": corpus.name,
             "n_docs": len(corpus.docs),

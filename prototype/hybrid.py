@@ -9,8 +9,9 @@ from the context and the doc id it came from.
 
 Freshness is the point of the hybrid, so it departs from RAFT in two ways (measured on
 aurora_handbook, README):
-- Every oracle passage is counterfactual: its answer is swapped for another question's answer
-  of the same kind, and the target follows the passage (Longpre et al. 2021, context-faithful
+- Every oracle passage is counterfactual: its answer is swapped for another trained question's
+  answer of the same kind (or an invented value of the same shape, never an unseen question's
+  answer), and the target follows the passage (Longpre et al. 2021, context-faithful
   answering under knowledge conflicts). A fact cannot be memorised, only read.
 - No distractor-only rows (RAFT's 1 - P): their target is the true answer with no passage to
   read it from, which teaches exactly the recall that goes stale after an update.
@@ -91,12 +92,12 @@ def hybrid_messages(question: str, passages) -> list[dict]:
 def _oracle_passage(corpus_docs, q):
     """The sentences of the gold document that contain the gold answer (training only)."""
     from prototype.passages import Passage
-    from prototype.scoring import is_correct
+    from prototype.scoring import contains_gold
     from prototype.text import reading_units
 
     text = corpus_docs[q.doc].text
     sents = [s for para in text.split("\n") for s in reading_units(para.lstrip("#-* "))]
-    hits = [s for s in sents if is_correct(s, q.answer, q.aliases)]
+    hits = [s for s in sents if contains_gold(s, q.answer, q.aliases)]
     return Passage(q.doc, " ".join(hits[:2]), 1.0) if hits else None
 
 
@@ -124,26 +125,62 @@ def _distractors(index, q, n: int, rng) -> list:
     return uniq[:n]
 
 
-def _same_kind_answer(q, qa, rng) -> str | None:
-    """Another question's answer of the same kind: the same answer type asked for (number,
-    time, person, other; `answer_types.answer_type`) and both numeric or both not, so the swapped
-    passage still reads as a plausible fact."""
+def _invented_value(answer: str, rng) -> str | None:
+    """The answer with every number replaced by another of the same number of digits (a clock
+    time stays a valid time), or None when it holds no digit: a made-up value of the same
+    shape that no question of the corpus asks for."""
+    import re
+
+    if not any(c.isdigit() for c in answer):
+        return None
+
+    def clock(m):
+        return f"{rng.randrange(5, 23):0{len(m[1])}d}:{rng.choice((0, 15, 20, 30, 40, 45)):02d}"
+
+    def number(m):
+        n = len(m[0])
+        lo = 10 ** (n - 1) if n > 1 else 1
+        return str(rng.choice([v for v in range(lo, min(10**n, lo + 90)) if str(v) != m[0]]))
+
+    out = re.sub(r"(\d{1,2}):\d{2}", clock, answer)
+    return re.sub(r"(?<![\d:])\d+(?![\d:])", number, out)
+
+
+def _same_kind_answer(q, pool, rng, avoid: frozenset[str] = frozenset()) -> str | None:
+    """A counterfactual value for q's oracle passage: another *trained* question's answer of
+    the same kind (the same answer type asked for, `answer_types.answer_type`, and both
+    numeric or both not), else an invented value of the same shape (`_invented_value`). Never
+    an unseen question's answer, nor a value in `avoid` (normalised: the unseen questions'
+    answers and the update's new answers): the adapter would then have read, in training, the
+    very facts its unseen and changed questions measure."""
     from prototype.answer_types import answer_type
+    from prototype.scoring import normalise
 
     def kind(o):
         return answer_type(o.question), any(c.isdigit() for c in o.answer)
 
-    pool = [o.answer for o in qa if o.answer != q.answer and kind(o) == kind(q)]
-    if not pool:  # a kind with one question: fall back to numeric-ness alone
-        pool = [o.answer for o in qa if o.answer != q.answer and kind(o)[1] == kind(q)[1]]
-    return rng.choice(pool) if pool else None
+    same = [o.answer for o in pool if o.answer != q.answer and kind(o) == kind(q)]
+    same = [a for a in same if normalise(a) not in avoid]
+    if same:
+        return rng.choice(same)
+    for _ in range(5):  # an invented value that happens to be a measured one is drawn again
+        alt = _invented_value(q.answer, rng)
+        if alt is None or normalise(alt) not in avoid:
+            return alt
+    return None
 
 
 def raft_examples(corpus, index, hs: HybridSettings) -> tuple[list[TrainExample], list[str]]:
     """(training rows, ids of the trained questions)."""
+    from prototype.scoring import normalise
+
     rng = random.Random(hs.seed)
     qa = list(corpus.qa or ())
     trained = sorted(rng.sample(range(len(qa)), max(1, round(hs.train_share * len(qa)))))
+    pool = [qa[i] for i in trained]  # counterfactual values come from these only
+    measured = [qa[i] for i in range(len(qa)) if i not in set(trained)]
+    measured += list(corpus.changed_qa()) if corpus.update_qa else []
+    avoid = frozenset(normalise(a) for o in measured for a in (o.answer, *o.aliases))
     rows: list[TrainExample] = []
     for i in trained:
         q = qa[i]
@@ -153,7 +190,7 @@ def raft_examples(corpus, index, hs: HybridSettings) -> tuple[list[TrainExample]
             ctx = _distractors(index, q, rng.choice((1, 2)) + (0 if with_oracle else 1), rng)
             answer, passage = q.answer, oracle
             if with_oracle and q.answer in oracle.text and rng.random() < hs.counterfactual:
-                alt = _same_kind_answer(q, qa, rng)
+                alt = _same_kind_answer(q, pool, rng, avoid)
                 if alt:
                     answer = alt
                     passage = replace(oracle, text=oracle.text.replace(q.answer, alt))

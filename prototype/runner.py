@@ -1,9 +1,10 @@
-"""Run one prototype row (or all of them) on a corpus and return PrototypeResult(s).
+"""Run one prototype row (or all of them) on a corpus or a task dataset -> PrototypeResult(s).
 
-Every row goes through the one evaluation protocol in `prototype.evaluate`; this module only
-dispatches, through the row registry (`prototype.rows`). A queue or a UI worker thread can
-drive it: `progress(stage, done, total, info)` reports, and a set `cancel` event raises
-JobCancelled between questions.
+Every corpus row goes through the one evaluation protocol in `prototype.evaluate`, every
+task row through `prototype.task_eval`; this module only dispatches, through the row
+registry (`prototype.rows`) or the task rows (`prototype.task_rows`). A queue or a UI worker
+thread can drive it: `progress(stage, done, total, info)` reports, and a set `cancel` event
+raises JobCancelled between questions.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from functools import lru_cache
 from core.errors import ConfigError
 from core.progress import Progress
 from core.prototype_result import PrototypeResult
-from core.registry import ROWS
+from core.registry import ROWS, TASKS
 from prototype.rows import RunContext, SharedModels, row_runner
 
 # Rows that answer a live question without training (`ftrag ask`, the app's Ask panel).
@@ -64,6 +65,47 @@ def run_all(
     hides in the plain `rag` one)."""
     rows = ROWS.values() if strategies is None else strategies
     return [run_strategy(s, corpus, device, progress, cancel, retrain, augment) for s in rows]
+
+
+def run_task_strategy(
+    strategy: str,
+    dataset,
+    device: str | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    retrain: bool = False,
+) -> PrototypeResult:
+    """Evaluate the row `strategy` on a behaviour task (a prototype.task_data.TaskDataset).
+
+    The rows that run on a task are its `TaskSpec.rows` (base, rag, fine_tuning, hybrid);
+    `prototype.task_rows` says what each prompt holds. `retrain` concerns fine-tuning only:
+    also retrain on the updated training set and report that figure beside the stale one.
+    """
+    from prototype.backbone import pick_device
+    from prototype.task_rows import TASK_RUNNERS
+
+    rows = TASKS.get(dataset.kind).rows
+    if strategy not in rows:
+        raise ConfigError(
+            f"strategy: {strategy!r} does not run on a {dataset.kind} task; "
+            f"known: {', '.join(rows)}"
+        )
+    dev = pick_device(device)
+    ctx = RunContext(dev, progress, cancel, retrain, models=shared_models(dev))
+    return TASK_RUNNERS[strategy](dataset, ctx)
+
+
+def run_task_all(
+    dataset,
+    device: str | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    retrain: bool = False,
+    strategies: tuple[str, ...] | None = None,
+) -> list[PrototypeResult]:
+    """Every row of the dataset's task (or `strategies`), in registry order."""
+    rows = TASKS.get(dataset.kind).rows if strategies is None else strategies
+    return [run_task_strategy(s, dataset, device, progress, cancel, retrain) for s in rows]
 
 
 # A live question longer than this is a pasted document, not a question: it would crowd the

@@ -1,4 +1,4 @@
-"""Render a Decision as Markdown, HTML (offline, interactive), PDF or JSON.
+"""Render a Decision as Markdown, HTML (offline, interactive), PDF, JSON or a MADR ADR.
 
 from pipeline.decide import build_decision
 from report import write_report
@@ -11,6 +11,7 @@ from report.formats import (
     Written,
     format_for,
     render,
+    render_adr,
     render_html,
     render_json,
     render_markdown,
@@ -25,6 +26,7 @@ __all__ = [
     "Written",
     "format_for",
     "render",
+    "render_adr",
     "render_html",
     "render_json",
     "render_markdown",

@@ -30,11 +30,14 @@ class Chart:
 def _prototype_figure(run: PrototypeRun):
     import plotly.graph_objects as go
 
-    # The share metrics (accuracy, paraphrased, after update, format, source), one axis 0-1.
-    shares = [(k, metric_column(k)[0]) for k in METRIC_KEYS if metric_column(k)[1] == "pct"]
+    # The share metrics of the run's task (QA: accuracy, paraphrased, after update, format,
+    # source; a behaviour task: its own), one axis 0-1.
+    results = ordered_results(run)
+    keys = results[0].metric_keys if results else METRIC_KEYS
+    shares = [(k, metric_column(k)[0]) for k in keys if metric_column(k)[1] == "pct"]
     fig = go.Figure()
-    for r in ordered_results(run):
-        ys = [r.metrics[k] for k, _ in shares]
+    for r in results:
+        ys = [r.metrics.get(k) for k, _ in shares]
         fig.add_trace(
             go.Bar(
                 x=[t for _, t in shares],
@@ -60,6 +63,21 @@ def _prototype_figure(run: PrototypeRun):
 def build_charts(decision: Decision) -> list[Chart]:
     """Every chart of the report, in reading order; empty when there is nothing to draw."""
     charts: list[Chart] = []
+    ci = decision.recommendation.confidence_info
+    if ci and ci.reliability:  # decisions made before issue 17 have none
+        from report.sections.recommendation import reliability_figure
+
+        charts.append(
+            Chart(
+                "chart-reliability",
+                "recommendation",
+                "What the confidence means",
+                "Source-grouped cross-validation: for each confidence bin, the share of "
+                "recommendations that matched the cited case; the dashed line is perfect "
+                "calibration and the vertical line this recommendation's confidence.",
+                reliability_figure(ci.reliability, ci.shown),
+            )
+        )
     sim = decision.simulation
     if sim:
         from report import figures as F
@@ -73,6 +91,15 @@ def build_charts(decision: Decision) -> list[Chart]:
                 f"Cumulative cost per strategy over {months} months; the shaded band is the "
                 "Monte Carlo P10-P90 range.",
                 F.cumulative_cost(sim),
+            ),
+            Chart(
+                "chart-cost-breakdown",
+                "cost",
+                "Infrastructure beside people and data",
+                f"The {months}-month total per strategy: infrastructure (tokens, training, "
+                "index, GPUs) and people and data (labelling, evaluation per release, "
+                "engineer-hours per retrain and per index refresh), side by side.",
+                F.cost_breakdown(sim),
             ),
             Chart(
                 "chart-monthly-breakdown",

@@ -15,14 +15,18 @@ from report.sections.prototype import PROTOTYPE_CAN, PROTOTYPE_CANNOT, prototype
 from report.sections.recommendation import recommendation_section
 from report.sections.simulation import simulation_section
 from report.table import Table
-from report.text import display_date
+from report.text import day_of, display_date
 
 CAVEATS_ALWAYS = (
-    "Costs are infrastructure only (tokens, training, embedding, vector store, GPU hours); "
-    "engineering labour, evaluation and data curation are not included.",
-    "Prices carry the as-of date printed beside them and can be stale; entries marked "
-    "low-confidence come from secondary pages and are sampled across their range in the "
-    "P10-P90 bands. Override any of them with --set prices.FILE.ENTRY.FIELD=VALUE.",
+    "Costs count infrastructure (tokens, training, embedding, vector store, GPU hours) and, "
+    "apart, people and data: labelling, golden-set evaluation per release and engineer-hours "
+    "per retrain and per index refresh, at cited rates with wide ranges. Organisation "
+    "overheads (project management, security review, on-call) are not included.",
+    "Prices carry the as-of date printed beside them and can be stale: those over six months "
+    "old on the decision's date are named; entries marked low-confidence come from secondary "
+    "pages and are sampled across their range in the P10-P90 bands. A model, GPU or service "
+    "closed to new users or shutting down within the simulated months is never priced. "
+    "Override any price with --set prices.FILE.ENTRY.FIELD=VALUE.",
     "Expected accuracy starts from published 7B-model results (Ovadia et al. 2024, "
     "arXiv 2312.05934) unless a calibration file replaced them; treat it as a relative guide "
     "between strategies, not a forecast for your model.",
@@ -61,7 +65,9 @@ def build_context(decision: Decision) -> dict:
         "verdict": verdict(decision),
         "glance": glance(decision),
         "rec": recommendation_section(decision.recommendation),
-        "sim": simulation_section(sim, profile, decision.strategy) if sim else None,
+        "sim": simulation_section(sim, profile, decision.strategy, day_of(decision.created_at))
+        if sim
+        else None,
         "proto": prototype_section(decision.prototype) if decision.prototype else None,
         "caveats": list(CAVEATS_ALWAYS),
         "proto_can": list(PROTOTYPE_CAN),

@@ -11,7 +11,13 @@ import plotly.graph_objects as go
 
 from core.inputs import input_label
 from core.registry import STRATEGIES
-from core.simulation import SimulationResult, component_colour, component_label
+from core.simulation import (
+    COST_KINDS,
+    SimulationResult,
+    component_colour,
+    component_kind,
+    component_label,
+)
 from report.text import in_order
 
 label = STRATEGIES.label
@@ -149,6 +155,38 @@ def monthly_breakdown(result: SimulationResult) -> go.Figure:
     return fig
 
 
+def cost_breakdown(result: SimulationResult) -> go.Figure:
+    """Horizon total per strategy, stacked by component, infrastructure and people and data
+    side by side: the labelling, evaluation and engineering time the usual argument against
+    fine-tuning is about, next to the bill it is compared with. Every input at its central
+    value."""
+    groups = _groups(result)
+    names = [label(s) for s, _ in groups]
+    fig = go.Figure()
+    for c in result.component_columns():
+        kind = component_kind(c)
+        totals = [sum(v for v in _col(rows, c) if isinstance(v, int | float)) for _, rows in groups]
+        fig.add_trace(
+            go.Bar(
+                x=[names, [COST_KINDS.get(kind, kind)] * len(names)],
+                y=totals,
+                name=component_label(c),
+                marker_color=component_colour(c),
+                legendgroup=kind,
+                legendgrouptitle_text=COST_KINDS.get(kind, kind),
+                hovertemplate="%{x}: %{y:$,.0f}<extra>" + component_label(c) + "</extra>",
+            )
+        )
+    fig.update_layout(barmode="stack", legend_title_text="", template="plotly_white")
+    return _layout(
+        fig,
+        f"{result.months}-month cost: infrastructure beside people and data "
+        "(every input at its central value)",
+        "Strategy",
+        f"Total over {result.months} months (USD)",
+    )
+
+
 def freshness(result: SimulationResult) -> go.Figure:
     """Stale fraction (left) and expected accuracy (right) per month."""
     from plotly.subplots import make_subplots
@@ -256,6 +294,7 @@ def all_figures(result: SimulationResult) -> dict[str, go.Figure]:
     figs = {
         "cumulative_cost": cumulative_cost(result),
         "monthly_breakdown": monthly_breakdown(result),
+        "cost_breakdown": cost_breakdown(result),
         "freshness": freshness(result),
         "latency": latency_vs_budget(result),
     }

@@ -1,4 +1,4 @@
-"""Render one Decision to Markdown, HTML, PDF or JSON, and write it atomically.
+"""Render one Decision to Markdown, HTML, PDF, JSON or a Markdown ADR, and write it atomically.
 
 All four formats print the same view model (`report.context.build_context`). HTML is fully
 offline: plotly.js is embedded once, each figure travels as JSON and is drawn by
@@ -25,7 +25,7 @@ from report.context import build_context
 from report.table import Table
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-FORMATS = ("md", "html", "pdf", "json")
+FORMATS = ("md", "html", "pdf", "json", "adr")
 # Plotly's own modebar links out (logo -> plotly.com, "edit in Chart Studio"); switch those off
 # so an offline report never shows a link that cannot work. No MathJax is ever loaded.
 PLOTLY_CONFIG = {
@@ -92,6 +92,13 @@ def _env() -> Environment:
 
 def render_markdown(decision: Decision) -> str:
     return _env().get_template("report.md.j2").render(**build_context(decision))
+
+
+def render_adr(decision: Decision) -> str:
+    """The decision as a Markdown Architecture Decision Record in the MADR layout."""
+    from report.adr import adr_context
+
+    return _env().get_template("adr.md.j2").render(**adr_context(decision))
 
 
 def render_json(decision: Decision) -> str:
@@ -206,6 +213,8 @@ def render(decision: Decision, fmt: str) -> bytes:
         return render_pdf(decision)
     if fmt == "json":
         return render_json(decision).encode("utf-8")
+    if fmt == "adr":
+        return render_adr(decision).encode("utf-8")
     raise ReportError(f"format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
 
 

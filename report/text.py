@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from core.registry import Registry
@@ -99,6 +99,14 @@ def display_date(iso: str) -> str:
     offset = dt.utcoffset()
     tz = " UTC" if offset is not None and offset.total_seconds() == 0 else ""
     return dt.strftime("%Y-%m-%d %H:%M") + tz
+
+
+def day_of(iso: str) -> date | None:
+    """The calendar day of an ISO timestamp (a decision's `created_at`), or None."""
+    try:
+        return datetime.fromisoformat(iso).date()
+    except ValueError:
+        return None
 
 
 def url_text(url: Any) -> str:

@@ -12,15 +12,17 @@ engineering estimate (these carry wide ranges on purpose).
 
 from __future__ import annotations
 
+import calendar
 import difflib
 import math
 from dataclasses import asdict, dataclass, field, replace
+from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Any
 
 from core.errors import ConfigError
 from core.profile import Profile
-from simulator.prices import Entry, Override, PriceBook, SelfHostedModel, coerce
+from simulator.prices import Entry, Override, PriceBook, SelfHostedModel, TokenModel, coerce
 from simulator.strategies import cost_models
 
 # Fraction of the knowledge base that changes per month, by update frequency. Judgment: a
@@ -172,6 +174,49 @@ SPECS: dict[str, Spec] = {
     "query_growth_per_month": Spec(
         "fraction/month", "judgment: flat traffic by default", -1, 10, rng=("abs", 0.0, 0.05)
     ),
+    # People and data (issue 17). The rates (USD per example, per engineer-hour) are in the
+    # price book (prices/people.yaml); these are the quantities.
+    "ft_examples_target": Spec(
+        "examples",
+        "OpenAI fine-tuning guide: gains from 50-100 examples, more for harder tasks; judgment "
+        "500 (range 100-2000). People write what the profile's labelled examples lack, and "
+        "relabel the changed share at each fine-tuning retrain",
+        0,
+        1e7,
+        rng=("rel", 0.2, 4.0),
+    ),
+    "eval_examples_per_release": Spec(
+        "examples/release",
+        "judgment: a 200-question golden set judged by people at every release (launch, each "
+        "retrain, each RAG pipeline release); 1,000 examples cost 800-1,600 USD to annotate "
+        "(The Neural Base, human annotation cost)",
+        0,
+        1e6,
+        rng=("rel", 0.25, 2.5),
+    ),
+    "eng_hours_per_retrain": Spec(
+        "engineer-hours",
+        "judgment: data pipeline run, training job, eval triage and deployment of a new "
+        "checkpoint (range 4-40 h)",
+        0,
+        1e4,
+        rng=("rel", 0.25, 2.5),
+    ),
+    "eng_hours_per_index_refresh": Spec(
+        "engineer-hours",
+        "judgment: an ingestion run with spot checks of what changed, once a month when the "
+        "knowledge changes (range 0.5-8 h)",
+        0,
+        1e4,
+        rng=("rel", 0.25, 4.0),
+    ),
+    "rag_release_interval_months": Spec(
+        "months, 0 = never",
+        "judgment: a prompt or base-model upgrade a year, as the hybrid's behaviour refresh",
+        0,
+        120,
+        integer=True,
+    ),
 }
 # Latency inputs (LATENCY table), by billing kind; not drawn.
 LATENCY_SPECS: dict[str, Spec] = {
@@ -185,7 +230,7 @@ LATENCY_SPECS: dict[str, Spec] = {
     "decode_tokens_per_s_p50": Spec("tokens/s", "judgment", 0.1, 1e6),
     "decode_tokens_per_s_p95": Spec("tokens/s", "judgment: slow tail", 0.1, 1e6),
 }
-CHOICES = ("generator_model", "embedding_model", "vector_store")
+CHOICES = ("generator_model", "embedding_model", "vector_store", "fine_tuning_model")
 # Assumptions the Monte Carlo and the tornado vary (the rest are decisions or latency).
 UNCERTAIN = (
     "change_rate_per_month",
@@ -202,6 +247,10 @@ UNCERTAIN = (
     "retrain_corpus_fraction",
     "hybrid_min_examples",
     "query_growth_per_month",
+    "ft_examples_target",
+    "eval_examples_per_release",
+    "eng_hours_per_retrain",
+    "eng_hours_per_index_refresh",
 )  # plus every strategy's base_accuracy_<strategy>: see `uncertain`
 
 
@@ -239,6 +288,8 @@ class PriceParam:
     source: str
     as_of: str
     confidence: str
+    entry: str = ""  # the price-book entry, "models.gpt-6-luna"
+    verified: bool = True
 
 
 @dataclass(frozen=True)
@@ -259,6 +310,11 @@ class Assumptions:
     retrain_corpus_fraction: float
     hybrid_min_examples: float
     query_growth_per_month: float
+    ft_examples_target: float
+    eval_examples_per_release: float
+    eng_hours_per_retrain: float
+    eng_hours_per_index_refresh: float
+    rag_release_interval_months: int
     embed_ms_p50: float
     embed_ms_p95: float
     search_ms_p50: float
@@ -272,7 +328,11 @@ class Assumptions:
     generator_model: str
     embedding_model: str
     vector_store: str
+    fine_tuning_model: str
     billing: str  # "per_token" (API) or "gpu_hours" (self-hosted)
+    ft_billing: str  # how the tuned model is priced: "per_token" (cloud FT) or "gpu_hours"
+    start_date: str = ""  # ISO date of simulated month 1
+    available_until: str = ""  # ISO date: the first shutdown among the entries priced, or ""
     # strategy -> its base accuracy, read as `a.base_accuracy_<strategy>`: a strategy's
     # assumptions live here rather than in a field, so adding one needs no edit to this file.
     base_accuracy: MappingProxyType[str, float] = field(
@@ -371,7 +431,8 @@ class Assumptions:
 
     def to_dict(self) -> dict[str, Any]:
         values = {
-            name: getattr(self, name) for name in (*self.numeric_names(), *CHOICES, "billing")
+            name: getattr(self, name)
+            for name in (*self.numeric_names(), *CHOICES, "billing", "ft_billing", "start_date")
         }
         return {
             "values": values,
@@ -401,23 +462,113 @@ def auto_retrain_interval(change_rate: float) -> int:
     return min(MAX_RETRAIN_INTERVAL, max(1, t))
 
 
-def _price(entry: Entry, key: str) -> PriceParam:
+def _price(entry: Entry, key: str, where: str) -> PriceParam:
     lo, hi = entry.bounds(key)
     return PriceParam(
-        float(getattr(entry, key)), lo, hi, entry.source, str(entry.as_of), entry.confidence
+        float(getattr(entry, key)),
+        lo,
+        hi,
+        entry.source,
+        str(entry.as_of),
+        entry.confidence,
+        where,
+        entry.verified,
     )
 
 
+def horizon_end(start: date, months: int) -> date:
+    """The last simulated day: month 1 starts on `start`, month `months` ends the day before
+    the same day of the month `months` later (clamped to a short month's last day)."""
+    y, m = divmod(start.month - 1 + months, 12)
+    year, month = start.year + y, m + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day) - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The priced components: the generator's billing, every price by parameter name, and the
+    fine-tuning path with the sentence that says why it was priced."""
+
+    billing: str
+    prices: MappingProxyType[str, PriceParam]
+    ft_billing: str
+    fine_tuning_model: str
+    why: str
+    available_until: date | None
+
+    def __getitem__(self, i: int) -> Any:  # (billing, prices) as a tuple, for older callers
+        return (self.billing, self.prices)[i]
+
+
+def _open(key: str, name: str, entry: Entry, window: tuple[date, date] | None) -> None:
+    """Refuse an entry that cannot be bought for every simulated month."""
+    reason = entry.closed_reason(*window) if window else None
+    if reason:
+        start, end = window  # type: ignore[misc]
+        raise ConfigError(
+            f"{key}: {name!r} cannot be bought for the simulated months {start} to {end}: "
+            f"{reason}; pick another (--set {key}=...) or a shorter horizon"
+        )
+
+
+def _self_hosted(book: PriceBook, name: str, prefix: str, out: dict, window) -> SelfHostedModel:
+    model = book.models[name]
+    assert isinstance(model, SelfHostedModel)
+    if model.gpu not in book.gpus:
+        raise ConfigError(f"prices/models.yaml: {name}.gpu names unknown GPU {model.gpu!r}")
+    _open("fine_tuning_model" if prefix == "ft" else "generator_model", name, model, window)
+    gpu = book.gpus[model.gpu]
+    _open(f"prices.gpus.{model.gpu}", model.gpu, gpu, window)
+    out["gpu.usd_per_hour"] = _price(gpu, "usd_per_hour", f"gpus.{model.gpu}")
+    for k in (
+        "prefill_tokens_per_s",
+        "decode_tokens_per_s",
+        "min_gpus",
+        "lora_train_tokens_per_gpu_hour",
+    ):
+        out[f"{prefix}.{k}"] = _price(model, k, f"models.{name}")
+    return model
+
+
+def _cloud_ft(gen: TokenModel, name: str, window) -> str | None:
+    """Why the generator's own cloud fine-tuning path is closed on the simulated dates."""
+    if gen.fine_tuning is None:
+        return f"{name} has no fine-tuning prices in prices/models.yaml (not offered)"
+    for entry in (gen, gen.fine_tuning):
+        reason = entry.closed_reason(*window) if window else None
+        if reason:
+            return f"{name} fine-tuning is {reason}"
+    return None
+
+
 def resolve_prices(
-    book: PriceBook, generator: str, embedding: str, store: str
-) -> tuple[str, MappingProxyType[str, PriceParam]]:
-    """Pick the entries the chosen components need; names are the model's parameter names."""
+    book: PriceBook,
+    generator: str,
+    embedding: str,
+    store: str,
+    fine_tuning: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    fallback: str | None = None,
+) -> Resolved:
+    """Pick the entries the chosen components need; names are the model's parameter names.
+
+    With `start`/`end`, every entry priced must be open to new users and not shut down before
+    `end` (a ConfigError names the entry and why otherwise); without them nothing is checked
+    (for listing what the book holds). Fine-tuning is priced on `fine_tuning` when given, else
+    on the generator itself when it is self-hosted (LoRA on the same GPUs), else on the
+    generator's cloud fine-tuning path when it is open, else on `fallback`, an open-weights
+    model trained with LoRA on rented GPUs.
+    """
+    window = (start, end) if start and end else None
     for key, name, table in (
         ("generator_model", generator, book.models),
         ("embedding_model", embedding, book.embeddings),
         ("vector_store", store, book.vector_stores),
+        ("fine_tuning_model", fine_tuning, book.models),
     ):
-        if name not in table:
+        if name is not None and name not in table:
             raise ConfigError(
                 f"{key}: unknown {key.replace('_', ' ')} {name!r} "
                 f"(known: {', '.join(sorted(table))})"
@@ -425,39 +576,67 @@ def resolve_prices(
     gen = book.models[generator]
     out: dict[str, PriceParam] = {}
     if isinstance(gen, SelfHostedModel):
-        if gen.gpu not in book.gpus:
-            raise ConfigError(f"prices/models.yaml: {generator}.gpu names unknown GPU {gen.gpu!r}")
-        out["gpu.usd_per_hour"] = _price(book.gpus[gen.gpu], "usd_per_hour")
-        for k in (
-            "prefill_tokens_per_s",
-            "decode_tokens_per_s",
-            "min_gpus",
-            "lora_train_tokens_per_gpu_hour",
-        ):
-            out[f"gen.{k}"] = _price(gen, k)
-        billing = "gpu_hours"
-    else:
-        if gen.fine_tuning is None:
+        if fine_tuning not in (None, generator):
             raise ConfigError(
-                f"generator_model: {generator!r} has no fine_tuning prices in "
-                "prices/models.yaml; add them or pick another model"
+                f"fine_tuning_model: a self-hosted generator ({generator}) is fine-tuned with "
+                f"LoRA on its own GPUs; {fine_tuning!r} cannot be chosen beside it"
             )
-        ft = gen.fine_tuning
-        for prefix, entry in (("gen", gen), ("ft", ft)):
+        _self_hosted(book, generator, "gen", out, window)
+        billing = ft_billing = "gpu_hours"
+        ft_name = generator
+        why = f"LoRA on {generator}, the self-hosted generator, on its own GPUs"
+    else:
+        _open("generator_model", generator, gen, window)
+        for k in ("input_per_mtok", "output_per_mtok"):
+            out[f"gen.{k}"] = _price(gen, k, f"models.{generator}")
+        # No cached rate published: bill cached tokens at the full input rate.
+        cached = (
+            "cached_input_per_mtok" if gen.cached_input_per_mtok is not None else "input_per_mtok"
+        )
+        out["gen.cached_input_per_mtok"] = _price(gen, cached, f"models.{generator}")
+        billing = "per_token"
+        closed = _cloud_ft(gen, generator, window)
+        wanted = fine_tuning if fine_tuning is not None else (generator if not closed else fallback)
+        if wanted is None:
+            raise ConfigError(
+                f"generator_model: {closed}; set fine_tuning_model to one that can be tuned"
+            )
+        ft_model = book.models[wanted]
+        if isinstance(ft_model, SelfHostedModel):
+            _self_hosted(book, wanted, "ft", out, window)
+            ft_billing, ft_name = "gpu_hours", wanted
+            why = f"LoRA on open-weights {wanted} on rented {ft_model.gpu} GPU-hours" + (
+                f", because {closed}" if closed and fine_tuning is None else " (chosen)"
+            )
+        else:
+            reason = _cloud_ft(ft_model, wanted, window)
+            if reason:
+                raise ConfigError(f"fine_tuning_model: {reason}; pick an open-weights model")
+            if wanted != generator:
+                raise ConfigError(
+                    f"fine_tuning_model: the cloud fine-tuning path of {wanted!r} serves "
+                    f"{wanted}, not the generator {generator!r}; pick an open-weights model"
+                )
+            ft = gen.fine_tuning
+            assert ft is not None
+            where = f"models.{generator}.fine_tuning"
             for k in ("input_per_mtok", "output_per_mtok"):
-                out[f"{prefix}.{k}"] = _price(entry, k)
-            # No cached rate published: bill cached tokens at the full input rate.
-            key = (
+                out[f"ft.{k}"] = _price(ft, k, where)
+            cached = (
                 "cached_input_per_mtok"
-                if entry.cached_input_per_mtok is not None
+                if ft.cached_input_per_mtok is not None
                 else "input_per_mtok"
             )
-            out[f"{prefix}.cached_input_per_mtok"] = _price(entry, key)
-        out["ft.training_per_mtok"] = _price(ft, "training_per_mtok")
-        out["ft.hosting_per_hour"] = _price(ft, "hosting_per_hour")
-        billing = "per_token"
-    out["emb.usd_per_mtok"] = _price(book.embeddings[embedding], "usd_per_mtok")
+            out["ft.cached_input_per_mtok"] = _price(ft, cached, where)
+            out["ft.training_per_mtok"] = _price(ft, "training_per_mtok", where)
+            out["ft.hosting_per_hour"] = _price(ft, "hosting_per_hour", where)
+            ft_billing, ft_name = "per_token", generator
+            why = f"{generator}'s cloud fine-tuning, open to new users for every simulated month"
+    emb = book.embeddings[embedding]
+    _open("embedding_model", embedding, emb, window)
+    out["emb.usd_per_mtok"] = _price(emb, "usd_per_mtok", f"embeddings.{embedding}")
     vs = book.vector_stores[store]
+    _open("vector_store", store, vs, window)
     for k in (
         "storage_per_gb_month",
         "read_per_munits",
@@ -469,8 +648,31 @@ def resolve_prices(
         "min_read_units_per_query",
         "write_units_per_vector",
     ):
-        out[f"vs.{k}"] = _price(vs, k)
-    return billing, MappingProxyType(out)
+        out[f"vs.{k}"] = _price(vs, k, f"vector_stores.{store}")
+    out["people.usd_per_example"] = _price(
+        book.people.labelling, "usd_per_example", "people.labelling"
+    )
+    out["people.hourly_rate_usd"] = _price(
+        book.people.engineering, "hourly_rate_usd", "people.engineering"
+    )
+    until = min(
+        (e.retires for e in _entries(book, generator, ft_name, embedding, store) if e.retires),
+        default=None,
+    )
+    return Resolved(billing, MappingProxyType(out), ft_billing, ft_name, why, until)
+
+
+def _entries(book: PriceBook, generator: str, ft_name: str, embedding: str, store: str):
+    """Every price-book entry a run with these choices buys from."""
+    for name in dict.fromkeys((generator, ft_name)):
+        model = book.models[name]
+        yield model
+        if isinstance(model, SelfHostedModel) and model.gpu in book.gpus:
+            yield book.gpus[model.gpu]
+        elif isinstance(model, TokenModel) and name == ft_name and model.fine_tuning:
+            yield model.fine_tuning
+    yield book.embeddings[embedding]
+    yield book.vector_stores[store]
 
 
 def derive_assumptions(
@@ -478,16 +680,33 @@ def derive_assumptions(
     book: PriceBook,
     overrides: dict[str, Any] | None = None,
     origin: str = "--set",
+    start: date | None = None,
+    months: int = 36,
 ) -> Assumptions:
     """Map a profile (and the price book's deployment defaults) onto assumptions, then apply
-    `overrides` (assumption names, `.low`/`.high`, and component choices). Pure."""
+    `overrides` (assumption names, `.low`/`.high`, and component choices).
+
+    `start` is the first simulated day (today when None: the one input read from the clock)
+    and `months` the horizon; every entry priced must be open to new users over it."""
     overrides = dict(overrides or {})
     choices = {k: str(overrides.pop(k)) for k in CHOICES if k in overrides}
     d = book.defaults[profile.deployment]
     gen = choices.get("generator_model", d.generator_model)
     emb = choices.get("embedding_model", d.embedding_model)
     store = choices.get("vector_store", d.vector_store)
-    billing, prices = resolve_prices(book, gen, emb, store)
+    start = start or date.today()
+    end = horizon_end(start, months)
+    r = resolve_prices(
+        book,
+        gen,
+        emb,
+        store,
+        choices.get("fine_tuning_model"),
+        start,
+        end,
+        d.open_weights_model,
+    )
+    billing, prices = r.billing, r.prices
 
     freq = profile.knowledge_update_frequency
     c = CHANGE_RATE[freq]
@@ -512,6 +731,11 @@ def derive_assumptions(
         retrain_corpus_fraction=1.0,
         hybrid_min_examples=1000.0,
         query_growth_per_month=0.0,
+        ft_examples_target=500.0,
+        eval_examples_per_release=200.0,
+        eng_hours_per_retrain=16.0,
+        eng_hours_per_index_refresh=2.0,
+        rag_release_interval_months=12,
         **LATENCY[billing],
     )
     accuracy = {s: m.base_accuracy.value for s, m in cost_models().items()}
@@ -526,12 +750,17 @@ def derive_assumptions(
     chosen_why = f"prices/defaults.yaml ({profile.deployment}): {d.why}"
     for k in CHOICES:
         sources[k] = "user override" if k in choices else chosen_why
+    sources["fine_tuning_model"] = f"priced path: {r.why}"
     a = Assumptions(
         **values,
         generator_model=gen,
         embedding_model=emb,
         vector_store=store,
+        fine_tuning_model=r.fine_tuning_model,
         billing=billing,
+        ft_billing=r.ft_billing,
+        start_date=start.isoformat(),
+        available_until=r.available_until.isoformat() if r.available_until else "",
         base_accuracy=MappingProxyType(accuracy),
         prices=prices,
         ranges=MappingProxyType(ranges),
@@ -542,6 +771,8 @@ def derive_assumptions(
         a = replace(
             a,
             overrides=a.overrides
-            + tuple(Override(k, getattr(d, k), v, origin) for k, v in choices.items()),
+            + tuple(
+                Override(k, getattr(d, k, "default path"), v, origin) for k, v in choices.items()
+            ),
         )
     return a.with_overrides(overrides, origin) if overrides else a

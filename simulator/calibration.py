@@ -3,9 +3,13 @@
 Input is the prototype metrics JSON (ARCHITECTURE.md): one result
 `{"strategy", "metrics": {...}}` or `{"results": [...]}`. Metrics may be null (absent).
 
-Which figure is used: `accuracy_paraphrased` when present, else `accuracy`. Production users
-ask in their own words, and fine-tuned models that memorised the training questions drop on
+Which figure is used: the first present metric of the result's task's `TaskSpec.calibrates`
+(`core.registry`). Knowledge QA: `accuracy_paraphrased`, else `accuracy`: production users ask
+in their own words, and fine-tuned models that memorised the training questions drop on
 rephrasings (FineTuneBench, arXiv 2411.05059), so the paraphrased figure is the honest one.
+A behaviour task (`"task": "classification"` or `"extraction"` in the result, as `ftrag
+prototype --task` writes it) calibrates with its own accuracy: `accuracy` (labels), or
+`field_accuracy` (fields written exactly as gold).
 
 Which row calibrates which strategy: `strategy` names a prototype row (`core.registry.ROWS`) or
 a strategy, and a row counts for the strategy it measures (`rag+constrained` measures `rag`).
@@ -27,7 +31,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import PydanticCustomError
 
 from core.errors import ConfigError
-from core.registry import ROWS, STRATEGIES
+from core.registry import ROWS, STRATEGIES, TASKS
 from simulator.assumptions import Assumptions, accuracy_name
 
 Fraction = Annotated[float, Field(ge=0, le=1)] | None
@@ -69,6 +73,14 @@ def _registered_row(value: str) -> str:
     return value
 
 
+def _registered_task(value: str | None) -> str | None:
+    if value is not None and value not in TASKS:
+        raise PydanticCustomError(
+            "task", "must be a prototype task ({known})", {"known": ", ".join(TASKS.values())}
+        )
+    return value
+
+
 def strategy_of(row: str) -> str | None:
     """The strategy a row measures (None for the closed-book base); a strategy is its own."""
     return ROWS.get(row).strategy if row in ROWS else row
@@ -80,8 +92,20 @@ class Result(BaseModel):
     strategy: Annotated[str, AfterValidator(_registered_row)]  # a row: `rag+constrained`
     metrics: Metrics
     variant: str | None = None
+    task: Annotated[str | None, AfterValidator(_registered_task)] = None  # None: knowledge QA
     answers: list[Any] | None = None  # carried by the prototype output; not used here
     meta: dict[str, Any] = {}  # corpus, model, device: recorded, not used
+
+    def accuracy(self) -> float | None:
+        """The first present figure of the task's `calibrates` metrics (module docstring)."""
+        metrics = self.metrics.model_dump()
+        for key in TASKS.get(self.task or "knowledge_qa").calibrates:
+            value = metrics.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                if not 0 <= value <= 1:
+                    raise ConfigError(f"{key} must be a share in [0, 1], got {value}")
+                return float(value)
+        return None
 
 
 class Results(BaseModel):
@@ -104,8 +128,7 @@ class Calibration:
             strategy = strategy_of(r.strategy)
             if r.variant or strategy is None or strategy not in STRATEGIES:
                 continue
-            acc = r.metrics.accuracy_paraphrased
-            acc = r.metrics.accuracy if acc is None else acc
+            acc = r.accuracy()
             if acc is None:
                 continue
             rows = STRATEGIES.get(strategy).rows

@@ -24,6 +24,7 @@ from core.profile import Profile
 from simulator.assumptions import Assumptions
 from simulator.strategies import (
     COMPONENTS,
+    Bill,
     Context,
     Param,
     cost_models,
@@ -87,21 +88,34 @@ def stale_fractions(ctx: Context) -> dict[str, np.ndarray]:
 
 
 def full(x: Any, draws: int, months: int) -> np.ndarray:
-    """Expand a natural-shape result to (draws, months)."""
+    """Expand a natural-shape result (or a `Bill`) to (draws, months)."""
+    if isinstance(x, Bill):
+        return Bill.sum([x], draws, months)
     return np.broadcast_to(np.asarray(x, dtype=float), (draws, months))
 
 
+def _none(x: Any) -> bool:
+    """Whether a cost is nothing at all (0, or zeros)."""
+    return not isinstance(x, Bill) and not np.any(x)
+
+
 def evaluate(
-    p: Mapping[str, Param], billing: str, decisions: Mapping[str, int], months: int
+    p: Mapping[str, Param],
+    billing: str,
+    decisions: Mapping[str, int],
+    months: int,
+    ft_billing: str | None = None,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Monthly cost components, stale fraction and expected accuracy for every strategy.
 
-    `decisions` are the whole-number choices (`Assumptions.decisions()`: retrain intervals).
+    `decisions` are the whole-number choices (`Assumptions.decisions()`: retrain intervals);
+    `billing` prices the generator, `ft_billing` (default: the same) the tuned model.
     Returns {strategy: {component: array, "monthly_cost_usd", "stale_fraction",
     "expected_accuracy"}}. Arrays keep their natural shape, which broadcasts to (draws, months):
     a cost that does not vary by month stays (draws, 1). Use `full` to expand one.
     """
-    ctx = Context(p, billing, decisions, months)
+    ctx = Context(p, billing, decisions, months, ft_billing)
+    draws = ctx.draws
     stale = stale_fractions(ctx)
     out: dict[str, dict[str, np.ndarray]] = {}
     for s, model in cost_models().items():
@@ -115,9 +129,21 @@ def evaluate(
         parts: dict[str, Any] = {c: costs.get(c, ctx.zero) for c in COMPONENTS}
         # Self-hosted: the reserved GPUs cost at least `floor`; tokens use part of it, hosting
         # is the rest (idle capacity). API: hosting is the strategy's own fee (FT deployments).
-        tokens = parts["inference_input_usd"] + parts["inference_output_usd"]
-        parts["hosting_usd"] = np.maximum(0.0, ctx.floor - tokens) + costs.get("hosting_usd", 0.0)
-        parts["monthly_cost_usd"] = sum(parts[c] for c in COMPONENTS)
+        # A strategy serving a tuned model reserves the fine-tuning path's GPUs.
+        floor = ctx.ft_floor if model.tuned else ctx.floor
+        fee: Any = costs.get("hosting_usd", 0.0)
+        if np.any(floor):
+            inference = ("inference_input_usd", "inference_output_usd")
+            tokens = Bill.sum([parts[c] for c in inference], draws, months)
+            hosting = np.subtract(floor, tokens)
+            np.maximum(hosting, 0.0, out=hosting)
+            parts["hosting_usd"] = hosting if _none(fee) else hosting + fee
+            rest = [parts[c] for c in COMPONENTS if c not in inference]
+            # The total is accumulated into `tokens`, computed once above.
+            parts["monthly_cost_usd"] = Bill.sum(rest, draws, months, start=tokens)
+        else:  # nothing reserved: no idle capacity to pay for
+            parts["hosting_usd"] = fee
+            parts["monthly_cost_usd"] = Bill.sum([parts[c] for c in COMPONENTS], draws, months)
         parts["stale_fraction"] = stale[s]
         # A question whose fact changed since the strategy last saw it is answered with the
         # old fact: wrong. So accuracy scales with the fresh share.

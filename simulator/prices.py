@@ -18,29 +18,56 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from core.errors import ConfigError
 
 PRICES_DIR = Path(__file__).resolve().parent.parent / "data" / "prices"
-FILES = ("models", "gpus", "embeddings", "vector_stores", "defaults")
+FILES = ("models", "gpus", "embeddings", "vector_stores", "people", "defaults")
+# A price older than this (as_of vs the day it is used) is flagged in the app and the report.
+MAX_PRICE_AGE_DAYS = 183  # six months
 NonNeg = Annotated[float, Field(ge=0)]
 Pos = Annotated[float, Field(gt=0)]
 
 
 class Entry(BaseModel):
-    """Fields every priced entry shares: where the number comes from and how sure we are."""
+    """Fields every priced entry shares: where the number comes from, how sure we are, and
+    whether it can still be bought.
+
+    `verified: false` marks an entry whose number could not be re-checked against a current
+    source; it keeps its old `as_of`, so the age warning fires for it. `available_to_new_users`
+    and `retires` say whether a new customer can buy the thing at all, and until when; either
+    one needs an `availability_source`. The simulator refuses to price an entry that is closed
+    to new users or retires within the simulated months (`closed_reason`).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     source: str = Field(min_length=1)
     as_of: date
+    verified: StrictBool = True
     confidence: Literal["high", "medium", "low"] = "high"
     range: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    available_to_new_users: StrictBool = True
+    retires: date | None = None
+    availability_source: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _check_range(self) -> Entry:
+        if (not self.available_to_new_users or self.retires) and not self.availability_source:
+            raise ValueError(
+                "`available_to_new_users: false` or a `retires` date needs an "
+                "`availability_source` saying where that comes from"
+            )
         if self.confidence == "low" and not self.range:
             raise ValueError("confidence is low, so a `range` {field: [low, high]} is required")
         for key, (lo, hi) in self.range.items():
@@ -54,6 +81,15 @@ class Entry(BaseModel):
     def bounds(self, key: str) -> tuple[float, float]:
         v = float(getattr(self, key))
         return self.range.get(key, (v, v))
+
+    def closed_reason(self, start: date, end: date) -> str | None:
+        """Why this entry cannot be bought for the whole of [start, end], or None if it can."""
+        where = f" ({self.availability_source})" if self.availability_source else ""
+        if not self.available_to_new_users:
+            return f"closed to new users{where}"
+        if self.retires is not None and self.retires <= end:
+            return f"shuts down on {self.retires}, before {end}{where}"
+        return None
 
 
 class FineTuning(Entry):
@@ -101,12 +137,34 @@ class VectorStore(Entry):
     write_units_per_vector: NonNeg
 
 
+class LabellingCost(Entry):
+    """People writing or checking one training or evaluation example."""
+
+    usd_per_example: NonNeg
+
+
+class EngineeringCost(Entry):
+    """One hour of an engineer's time, loaded (salary plus overheads)."""
+
+    hourly_rate_usd: NonNeg
+
+
+class PeopleCosts(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    labelling: LabellingCost
+    engineering: EngineeringCost
+
+
 class DeploymentDefaults(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     generator_model: str
     embedding_model: str
     vector_store: str
+    # The fine-tuning path priced when the generator has no open cloud fine-tuning path on the
+    # simulated dates: an open-weights model trained with LoRA on rented GPUs.
+    open_weights_model: str
     why: str = Field(min_length=1)
 
 
@@ -116,6 +174,7 @@ ADAPTERS: dict[str, TypeAdapter[Any]] = {
     "gpus": TypeAdapter(dict[str, Gpu]),
     "embeddings": TypeAdapter(dict[str, Embedding]),
     "vector_stores": TypeAdapter(dict[str, VectorStore]),
+    "people": TypeAdapter(PeopleCosts),
     "defaults": TypeAdapter(
         dict[Literal["cloud_api", "private_cloud", "on_premises"], DeploymentDefaults]
     ),
@@ -139,6 +198,7 @@ class PriceBook:
     gpus: dict[str, Gpu]
     embeddings: dict[str, Embedding]
     vector_stores: dict[str, VectorStore]
+    people: PeopleCosts
     defaults: dict[str, DeploymentDefaults]
     overrides: tuple[Override, ...] = field(default_factory=tuple)
 
@@ -157,11 +217,15 @@ def _explain(e: ErrorDetails) -> str:
         return "is required"
     if t == "extra_forbidden":
         return "unknown key"
+    if t.startswith("bool"):
+        return f"must be true or false{got}"
+    if t.startswith(("date", "datetime")):
+        return f"must be a date written YYYY-MM-DD{got}"
     msg = str(e["msg"]).removeprefix("Value error, ")
     return msg[0].lower() + msg[1:] + (got if t != "value_error" else "")
 
 
-def _validate(name: str, raw: Any, origins: dict[str, str]) -> dict:
+def _validate(name: str, raw: Any, origins: dict[str, str]) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"prices/{name}.yaml: expected a mapping of entries")
     try:

@@ -5,6 +5,7 @@ The CLI and the UI call `run`; `simulate` itself stays pure.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +36,15 @@ def run(
     prices_file: str | Path | None = None,
     sets: list[str] | None = None,
     calibration_file: str | Path | dict[str, Any] | None = None,
+    start: date | None = None,
 ) -> SimulationResult:
     """`calibration_file` is a prototype metrics file, or its already-parsed JSON (the app
-    passes the latest stored run as a dict)."""
+    passes the latest stored run as a dict). `start` is the first simulated day (today)."""
     assignments = parse_assignments(sets)
     price_keys = {k: v for k, v in assignments.items() if k.startswith("prices.")}
     other = {k: v for k, v in assignments.items() if k not in price_keys}
     book = load_price_book(user_file=prices_file, overrides=price_keys)
-    a = derive_assumptions(profile, book, other)
+    a = derive_assumptions(profile, book, other, start=start, months=months)
     if isinstance(calibration_file, dict):
         a = apply_calibration(a, parse_calibration(calibration_file, "prototype run"))
     elif calibration_file is not None:

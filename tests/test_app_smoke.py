@@ -408,16 +408,34 @@ def test_code_span_shows_user_text_verbatim(text, shown):
     assert code(text) == shown
 
 
-def test_prototype_page_says_which_task_its_rows_measure(app):
-    """A classification profile is told that the prototypes measure knowledge QA (the task
-    registry's mapping), not silently shown a ferry-handbook run as if it were its task."""
+@pytest.mark.parametrize(
+    ("task", "dataset", "shape"),
+    [
+        ("classification", "support_intents", "14 labels"),
+        ("extraction", "delivery_notes", "6 fields"),
+    ],
+)
+def test_prototype_page_opens_on_the_dataset_of_the_profiles_task(app, task, dataset, shape):
+    """Issue 16.5: a classification or extraction profile is prototyped on a labelled dataset
+    of its own kind (not the ferry handbook), with the task's rows and a run-time estimate;
+    a knowledge-QA profile keeps the corpus picker."""
     at = _goto(app, "prototype")
-    assert not any("knowledge qa" in i.value for i in at.info)  # the default profile is QA
+    assert at.selectbox(key="w.proto.corpus")  # the default profile is knowledge QA
     at = _goto(at, "profile")
-    at.selectbox(key="w.profile.task").set_value("classification")
+    at.selectbox(key="w.profile.task").set_value(task)
     _submit(at)
     at = _goto(at, "prototype")
-    assert any("classification" in _plain(i.value) and "knowledge qa" in i.value for i in at.info)
+    assert at.selectbox(key="w.task.dataset").value == dataset
+    assert dataset in at.selectbox(key="w.task.dataset").options
+    assert (
+        "it_helpdesk" not in at.selectbox(key="w.task.dataset").options or task == "classification"
+    )
+    caps = " ".join(c.value for c in at.caption)
+    assert shape in caps and "test examples per row" in caps and "Expected run time" in caps
+    assert "w.proto.quick" not in at.session_state  # the quick sample is for corpora
+    at.segmented_control(key="w.proto.strategy").set_value("all").run()
+    caps = " ".join(c.value for c in at.caption)
+    assert "rows: Closed-book base, RAG, Fine-tuning, Hybrid (FT + RAG)" in caps
 
 
 def test_every_answer_is_listed_filterable_and_exportable(app, tmp_store):

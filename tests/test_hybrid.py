@@ -17,6 +17,7 @@ from prototype.lora import LoraSettings
 from prototype.scoring import parse_answer_format
 
 TINY = Path(__file__).parent / "fixtures" / "tiny_corpus"
+AURORA = Path(__file__).parents[1] / "data" / "corpora" / "aurora_handbook"
 # 4 of the 6 questions trained, so the 2 changed facts are read from context after the update.
 FAST = HybridSettings(
     lora=LoraSettings(
@@ -85,8 +86,8 @@ def test_raft_rows_hold_oracle_and_distractors(tiny):
 
 
 def test_counterfactual_answer_has_the_same_kind():
-    """A swapped-in answer is another question's answer of the same asked-for type: a time
-    for a "when" question, a name for a "who" question, never a time for a "who"."""
+    """A swapped-in answer is another trained question's answer of the same asked-for type:
+    a time for a "when" question, a name for a "who" question, never a time for a "who"."""
     import random
     from types import SimpleNamespace as Q
 
@@ -103,8 +104,41 @@ def test_counterfactual_answer_has_the_same_kind():
     for _ in range(20):
         assert _same_kind_answer(qa[0], qa, rng) == "09:00"
         assert _same_kind_answer(qa[2], qa, rng) == "Olek Brand"
-    # a kind asked once: another numeric answer, never a name
-    assert _same_kind_answer(qa[4], qa, rng) in {"06:15", "09:00"}
+    # A kind asked once: an invented value of the same shape, never a name or another answer.
+    for _ in range(20):
+        alt = _same_kind_answer(qa[4], qa, rng)
+        assert alt.endswith(" loaves") and alt != "300 loaves" and alt[:3].isdigit()
+    # A measured value (an unseen or a changed answer) is never swapped in.
+    assert _same_kind_answer(qa[0], qa, rng, avoid=frozenset({"9:00"})) != "09:00"
+
+
+@pytest.mark.parametrize("corpus_dir", [TINY, AURORA], ids=["tiny", "aurora"])
+def test_counterfactual_values_never_come_from_unseen_or_changed_questions(corpus_dir):
+    """The hybrid's unseen questions measure reading, so their answers (and the update's new
+    answers) must never appear in a training row: every swapped value is a trained question's
+    answer or an invented one."""
+    from prototype.hybrid import raft_examples
+    from prototype.index import RagIndex
+    from prototype.scoring import contains_gold
+
+    corpus = load_corpus(corpus_dir)
+    index = RagIndex.build(corpus.docs, FakeEmbedder())
+    hs = replace(FAST, train_share=0.5, variants=3, counterfactual=1.0, p_oracle=1.0)
+    rows, trained = raft_examples(corpus, index, hs)
+    measured = [q for q in corpus.qa if q.id not in trained] + list(corpus.changed_qa())
+    trained_answers = {q.answer for q in corpus.qa if q.id in trained}
+    swapped = 0
+    for r in rows:
+        answer = parse_answer_format(r.target).answer
+        user = r.messages[-1]["content"]
+        q = next(q for q in corpus.qa if user.endswith(f"Question: {q.question}"))
+        if answer == q.answer:
+            continue
+        swapped += 1
+        assert answer in trained_answers or not any(
+            contains_gold(answer, m.answer, m.aliases) for m in measured
+        ), (q.id, answer)
+    assert swapped > 0
 
 
 # ------------------------------------------------------------------ real model

@@ -68,7 +68,7 @@ def test_user_price_file_overrides_and_is_recorded(tmp_path):
     book = load_price_book(user_file=f)
     assert book.gpus["a100-80gb"].usd_per_hour == 2.4
     assert [(o.key, o.old, o.new, o.origin) for o in book.overrides] == [
-        ("prices.gpus.a100-80gb.usd_per_hour", 2.0, 2.4, str(f))
+        ("prices.gpus.a100-80gb.usd_per_hour", 1.79, 2.4, str(f))
     ]
     p = make_profile("news_desk")  # private_cloud: priced on A100 hours
     a = derive_assumptions(p, book)
@@ -112,10 +112,10 @@ def test_good_overrides_apply_and_are_recorded():
     a = derive_assumptions(
         make_profile(),
         BOOK,
-        {"change_rate_per_month": "0.3", "epochs.high": "8", "generator_model": "gpt-4o"},
+        {"change_rate_per_month": "0.3", "epochs.high": "8", "generator_model": "deepseek-chat"},
     )
     assert a.change_rate_per_month == 0.3 and a.ranges["epochs"] == (1.0, 8.0)
-    assert a.prices["gen.input_per_mtok"].value == 2.5
+    assert a.prices["gen.input_per_mtok"].value == 0.56
     assert set(a.overridden) == {"change_rate_per_month", "epochs.high", "generator_model"}
     d = json.loads(json.dumps(a.to_dict()))
     assert d["values"]["change_rate_per_month"] == 0.3
@@ -128,7 +128,9 @@ def test_profile_mapping_table():
     a = derive_assumptions(make_profile("support_bot"), BOOK)
     assert (a.change_rate_per_month, a.retrain_interval_months, a.k_retrieved) == (0.1, 2, 5)
     assert (a.prompt_tokens, a.answer_tokens, a.instruction_tokens) == (300, 250, 800)
-    assert a.generator_model == "gpt-4o-mini" and a.billing == "per_token"
+    assert a.generator_model == "gpt-6-luna" and a.billing == "per_token"
+    # gpt-6-luna cannot be fine-tuned: the tuned model is LoRA on open weights, on A100 hours.
+    assert (a.fine_tuning_model, a.ft_billing) == ("llama-3.1-8b-selfhosted", "gpu_hours")
     b = derive_assumptions(make_profile("legal_qa_onprem"), BOOK)
     assert b.generator_model == "llama-3.1-8b-selfhosted" and b.billing == "gpu_hours"
     assert b.k_retrieved == 8  # traceability required

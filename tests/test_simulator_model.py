@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_simulator_profiles import BOOK, PROFILES, make_profile
+from test_simulator_profiles import BOOK, NO_PEOPLE, PROFILES, WHAT_IF, make_profile
 
 from core.profile import UPDATE_ORDER
 from simulator import derive_assumptions, simulate
@@ -28,6 +28,8 @@ GOLDEN = dict(
     hybrid_retrain_interval_months=0,
     change_rate_per_month=0.1,
     ingestion_lag_days=365.25 / 12,
+    generator_model="gpt-4o-mini",
+    **NO_PEOPLE,
 )
 
 
@@ -53,7 +55,7 @@ def golden_profile(**changes):
 
 def test_golden_monthly_cloud_scenario():
     p = golden_profile()
-    r = simulate(p, derive_assumptions(p, BOOK, GOLDEN), months=4, draws=0).rows.set_index(
+    r = simulate(p, derive_assumptions(p, WHAT_IF, GOLDEN), months=4, draws=0).rows.set_index(
         ["strategy", "month"]
     )
     ft, rag, hyb = r.loc["fine_tuning"], r.loc["rag"], r.loc["hybrid"]
@@ -111,12 +113,13 @@ def test_golden_break_even_month():
         p,
         derive_assumptions(
             p,
-            BOOK,
+            WHAT_IF,
             {
                 k: v
                 for k, v in GOLDEN.items()
                 if k not in ("change_rate_per_month", "retrain_interval_months")
             },
+            months=72,
         ),
         months=72,
         draws=0,
@@ -131,17 +134,17 @@ def test_golden_break_even_month():
 
 
 def test_golden_self_hosted_floor():
-    # private_cloud: one A100 at 2 USD/h reserved = 730 x 2 = 1460 a month. A few queries use
+    # private_cloud: one A100 at 1.79 USD/h reserved = 730 x 1.79 = 1306.70 a month. A few use
     # a sliver of it, so outside training months FT costs exactly the reserved GPU.
     p = golden_profile(
         deployment="private_cloud", queries_per_month=100, knowledge_update_frequency="never"
     )
     rows = simulate(p, derive_assumptions(p, BOOK), months=3, draws=0).rows
     ft = rows[rows.strategy == "fine_tuning"].set_index("month")
-    assert ft.loc[2, "monthly_cost_usd"] == pytest.approx(1460.0)
-    assert ft.loc[2, "hosting_usd"] < 1460.0
-    # LoRA: 3 epochs x 1M x 6 = 18M tokens / 5.4M per GPU-hour x 2 USD = 6.67
-    assert ft.loc[1, "training_usd"] == pytest.approx(18e6 / 5.4e6 * 2.0)
+    assert ft.loc[2, "monthly_cost_usd"] == pytest.approx(1306.70)
+    assert ft.loc[2, "hosting_usd"] < 1306.70
+    # LoRA: 3 epochs x 1M x 6 = 18M tokens / 5.4M per GPU-hour x 1.79 USD = 5.97
+    assert ft.loc[1, "training_usd"] == pytest.approx(18e6 / 5.4e6 * 1.79)
 
 
 def test_break_even_on_a_hand_table():

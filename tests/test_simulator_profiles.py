@@ -90,6 +90,25 @@ def make_profile(name: str = "support_bot", **changes) -> Profile:
 
 
 BOOK = load_price_book()
+# A what-if book for the hand-computed scenarios: they price gpt-4o-mini's own cloud
+# fine-tuning, which OpenAI closed to new users on 2026-05-07 and which shuts down on
+# 2027-01-14, so this book reopens it (the availability rules themselves are tested in
+# test_simulator_availability.py).
+WHAT_IF = load_price_book(
+    overrides={
+        "prices.models.gpt-4o-mini.retires": "null",
+        "prices.models.gpt-4o-mini.fine_tuning.available_to_new_users": "true",
+        "prices.models.gpt-4o-mini.fine_tuning.retires": "null",
+    }
+)
+# People costs set to zero, so infrastructure sums stay hand-checkable (people costs are
+# tested in test_simulator_people.py).
+NO_PEOPLE = dict(
+    ft_examples_target=0,
+    eval_examples_per_release=0,
+    eng_hours_per_retrain=0,
+    eng_hours_per_index_refresh=0,
+)
 
 
 @pytest.mark.parametrize("name", sorted(PROFILES))

@@ -95,11 +95,11 @@ def test_toy_strategy_is_simulated_everywhere(before, toy):
 
 
 def test_toy_fee_on_top_of_reserved_gpus_when_self_hosted(toy):
-    # private_cloud: one A100 at 2 USD/h reserved = 730 x 2 = 1460 a month, all idle for a
+    # private_cloud: one A100 at 1.79 USD/h reserved = 730 x 1.79 = 1306.70 a month, idle for a
     # strategy that spends no tokens, plus the fee.
     r = run(make_profile(deployment="private_cloud"), months=2, draws=0)
     t = r.rows[r.rows.strategy == "toy"]
-    assert t.monthly_cost_usd.tolist() == pytest.approx([1460.0 + FEE] * 2)
+    assert t.monthly_cost_usd.tolist() == pytest.approx([1306.70 + FEE] * 2)
 
 
 def test_toy_base_accuracy_is_an_assumption(toy):

@@ -3,6 +3,8 @@ with plain column names and rounded numbers."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
@@ -41,3 +43,12 @@ def monthly_frame(sim: SimulationResult) -> tuple[pd.DataFrame, dict]:
         else:
             config[c] = st.column_config.Column(column_label(c))
     return out, config
+
+
+def old_price_lines(sim: SimulationResult, today: date) -> list[str]:
+    """One warning per price-book entry used that is more than six months old today."""
+    return [
+        f"Price older than six months: {o.sentence()}. Check it, or override it in the "
+        "sidebar or with `--set prices.FILE.ENTRY.FIELD=VALUE`."
+        for o in sim.old_prices(today)
+    ]

@@ -1,7 +1,8 @@
 """How long a prototype run will take, learnt from this machine's earlier runs.
 
 Every saved run (the Store's `runs` table) records, per row, the seconds its evaluation took
-(`meta.eval_seconds`), how many questions it asked (`meta.n_questions`) and its build time
+(`meta.eval_seconds`), how many questions or test examples it answered (`meta.n_questions`,
+`meta.n_examples`) and its build time
 (`metrics.build_seconds`: indexing, or LoRA training). The median seconds per question and the
 median build time per row, over the last runs, predict the next run; until a row has run once,
 the priors below (measured on the 2-core dev CPU, README "Prototype") stand in.
@@ -45,6 +46,14 @@ class RowPlan:
         return self.build + self.per_question * self.questions
 
 
+def _asked(meta: Mapping) -> int:
+    """Questions (corpus runs) or test examples (task runs) one saved row answered."""
+    if meta.get("n_questions"):
+        return sum(meta["n_questions"].values())
+    n = meta.get("n_examples") or {}
+    return int(n.get("test", 0)) + int(n.get("update_test", 0))
+
+
 def learn(runs: Iterable[Mapping]) -> dict[str, RowPlan]:
     """Median seconds per question and build seconds per row over saved run payloads
     (`{"results": [PrototypeResult dicts]}`); rows with no usable record are absent."""
@@ -53,7 +62,7 @@ def learn(runs: Iterable[Mapping]) -> dict[str, RowPlan]:
     for run in runs:
         for r in run.get("results") or ():
             row, meta = r.get("strategy"), r.get("meta") or {}
-            n = sum((meta.get("n_questions") or {}).values())
+            n = _asked(meta)
             secs = meta.get("eval_seconds")
             if not row or not n or not isinstance(secs, int | float):
                 continue

@@ -122,32 +122,60 @@ ANSWER_COLUMNS = {  # record key -> column title, in reading order
     "answer": "answer",
     "gold": "gold",
     "verdict": "verdict",
+    "exact": "exact match",
+    "f1": "token F1",
     "source": "cited source",
     "gold_doc": "gold document",
+    "source_correct": "source right",
     "shown": "documents shown",
     "raw": "raw model text",
     "latency_ms": "latency ms",
 }
+# Filters over the table: column -> widget label (a multiselect each; none picked = all).
+ANSWER_FILTERS = {
+    "row": "Row",
+    "kind": "Kind",
+    "verdict": "Verdict",
+    "exact match": "Exact match",
+    "source right": "Source right",
+}
+
+
+def verdict(a: dict) -> str:
+    """The strict verdict in words; a changed fact stated right from the wrong (or no) source
+    is told apart, because scoring does not credit it (prototype/scoring.py)."""
+    if a.get("gold") is None:
+        return "unscored"
+    if a.get("correct"):
+        return "right"
+    if a.get("kind") == "updated" and a.get("content_correct"):
+        return "right value, source not shown"
+    return "wrong"
+
+
+def _yes_no(v) -> str | None:
+    return None if v is None else ("yes" if v else "no")
 
 
 def answers_table(results: list[dict]) -> pd.DataFrame:
     """One row per scored answer of every row in the run: what was asked, what the model said
-    (parsed and raw), the gold answer, the verdict, the source it cited and what it was shown."""
+    (parsed and raw), the gold answer, the strict verdict and exact match, the source it
+    cited against the gold document, and what it was shown. Older runs lack exact match and
+    F1: those cells are empty, never guessed."""
     rows = []
     for r in results:
         for a in r.get("answers") or []:
-            verdict = "right" if a.get("correct") else "wrong"
-            if a.get("gold") is None:
-                verdict = "unscored"
             rows.append(
                 {
                     "row": label(r["strategy"]),
                     **{
                         title: a.get(key)
                         for key, title in ANSWER_COLUMNS.items()
-                        if key not in ("verdict", "shown")
+                        if key not in ("verdict", "shown", "exact", "source_correct")
                     },
-                    "verdict": verdict,
+                    "verdict": verdict(a),
+                    "exact match": _yes_no(a.get("exact")),
+                    "source right": _yes_no(a.get("source_correct")),
                     "documents shown": ", ".join(a.get("retrieved") or []),
                 }
             )
@@ -156,20 +184,26 @@ def answers_table(results: list[dict]) -> pd.DataFrame:
 
 
 def show_answers(results: list[dict]) -> None:
-    """Every scored answer, filterable by row, kind and verdict, and downloadable as CSV."""
+    """Every scored answer, filterable by row, kind, verdict, exact match and source, and
+    downloadable as CSV."""
     table = answers_table(results)
     if table.empty:
         return
     st.subheader(f"Every answer ({len(table):,})")
-    c1, c2, c3 = st.columns(3)
-    rows = c1.multiselect("Row", sorted(set(table["row"])), key="w.proto.ans.row")
-    kinds = c2.multiselect("Kind", sorted(set(table["kind"])), key="w.proto.ans.kind")
-    verdicts = c3.multiselect("Verdict", sorted(set(table["verdict"])), key="w.proto.ans.verdict")
     shown = table
-    for column, picked in (("row", rows), ("kind", kinds), ("verdict", verdicts)):
+    for col, (column, title) in zip(
+        st.columns(len(ANSWER_FILTERS)), ANSWER_FILTERS.items(), strict=True
+    ):
+        options = sorted(set(table[column].dropna()))
+        key = "w.proto.ans." + column.split()[0]
+        picked = col.multiselect(title, options, key=key)
         if picked:
             shown = shown[shown[column].isin(picked)]
-    st.caption(f"{len(shown):,} of {len(table):,} answers shown (no filter picked = all).")
+    st.caption(
+        f"{len(shown):,} of {len(table):,} answers shown (no filter picked = all). Verdict is "
+        "strict: the gold value, no competing value, not far past it, and for a changed fact "
+        "the right source; exact match is the stricter figure beside it."
+    )
     st.dataframe(shown, hide_index=True, key="w.proto.answers")
     st.download_button(
         "Download these answers (CSV)",

@@ -205,6 +205,48 @@ def ingest_uploads(upload_key: str, files: dict[str, bytes]):
     )
 
 
+TASKS_DIR = ROOT / "data" / "tasks"
+
+
+def task_dirs() -> dict[str, Path]:
+    """Demo task datasets: data/tasks/<name>/ holding a task.yaml (names are folder names,
+    never user input)."""
+    if not TASKS_DIR.is_dir():
+        return {}
+    import yaml
+
+    splits = yaml.safe_load((TASKS_DIR / "SPLITS.yaml").read_text(encoding="utf-8"))
+    order = [*splits.get("tuning", ()), *splits.get("test", ())]  # demo datasets first
+    found = [
+        p
+        for p in TASKS_DIR.iterdir()
+        if p.is_dir() and not p.name.startswith("_") and (p / "task.yaml").is_file()
+    ]
+    found.sort(key=lambda p: (order.index(p.name) if p.name in order else len(order), p.name))
+    return {p.name: p for p in found}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def task_kind(path: str) -> str | None:
+    """The `kind` a task.yaml declares, without loading the dataset (None when unreadable;
+    loading it then says why)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load((Path(path) / "task.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return data.get("kind") if isinstance(data, dict) else None
+
+
+@st.cache_resource(show_spinner="Reading the task dataset...", max_entries=16)
+def load_task_cached(path: str, mtime: float):
+    """A validated TaskDataset (frozen); `mtime` invalidates it when files change."""
+    from prototype.task_data import load_task
+
+    return load_task(path)
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)
 def load_corpus_cached(path: str, mtime: float):
     """A validated Corpus (frozen, read-only); `mtime` invalidates it when files change."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from core.inputs import price_field_label
@@ -64,13 +65,15 @@ def _assumptions(sim: SimulationResult, overridden: set[str]) -> Table:
     )
 
 
-def _prices(sim: SimulationResult, overridden: set[str]) -> Table:
+def _prices(sim: SimulationResult, overridden: set[str], today: date | None) -> Table:
     values = sim.assumptions.values
     origin = {o.key: o.origin for o in sim.overrides}
+    old = {o.entry for o in sim.old_prices(today)} if today else set()
     rows, marked = [], []
     for key, p in sim.prices_used.items():
         prefix, _, fld = key.partition(".")
-        entry = _price_entry_key(prefix, values)
+        # The entry the price came from; older files did not say, so it is inferred.
+        entry = f"prices.{p.entry}" if p.entry else _price_entry_key(prefix, values)
         book_key = f"{entry}.{fld}" if entry else None
         is_over = bool(
             book_key
@@ -88,13 +91,19 @@ def _prices(sim: SimulationResult, overridden: set[str]) -> Table:
         mark = ""
         if is_over:
             mark = f"overridden ({origin.get(book_key or '', '')})".replace(" ()", "")
+        subject = p.entry.partition(".")[2] if p.entry else _price_subject(prefix, values)
+        if p.entry.endswith(".fine_tuning"):
+            subject = f"{subject.removesuffix('.fine_tuning')} fine-tuned"
+        age = "over 6 months old" if (p.entry or key) in old else ""
+        if not p.verified:
+            age = ", ".join(filter(None, [age, "not re-checked"]))
         rows.append(
             [
-                f"{_price_subject(prefix, values)}: {price_field_label(fld)}",
+                f"{subject}: {price_field_label(fld)}",
                 num(p.value),
                 rng,
                 p.source,
-                p.as_of,
+                p.as_of + (f" ({age})" if age else ""),
                 p.confidence,
                 mark,
             ]
@@ -112,12 +121,27 @@ def _prices(sim: SimulationResult, overridden: set[str]) -> Table:
     )
 
 
-def assumptions_tables(sim: SimulationResult) -> dict:
+def price_age_warning(sim: SimulationResult, today: date | None) -> str | None:
+    """One sentence naming every price entry over six months old on `today`, or None."""
+    old = sim.old_prices(today) if today else []
+    if not old:
+        return None
+    return (
+        f"{len(old)} price-book {'entry is' if len(old) == 1 else 'entries are'} more than six "
+        f"months old on {today}: " + "; ".join(o.sentence() for o in old) + ". Check them "
+        "before relying on the totals, or override them with --set prices.FILE.ENTRY.FIELD=VALUE."
+    )
+
+
+def assumptions_tables(sim: SimulationResult, today: date | None = None) -> dict:
+    """`today`: the day the prices are judged against (the decision's date), for the age
+    warning."""
     overridden = {o.key for o in sim.overrides} | set(sim.assumptions.overridden)
     rows = [[o.key, num(o.old), num(o.new), o.origin] for o in sim.overrides]
     return {
         "assumptions": _assumptions(sim, overridden),
-        "prices": _prices(sim, overridden),
+        "prices": _prices(sim, overridden, today),
+        "price_warning": price_age_warning(sim, today),
         "overrides": Table(
             "overrides", ["Key", "Default", "Used", "Set by"], rows, align=["l", "r", "r", "l"]
         )

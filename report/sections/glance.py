@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from core.decision import Decision
 from core.registry import ROWS, STRATEGIES
+from core.simulation import component_kind
 from report.sections.feasibility import verdict
 from report.sections.prototype import ordered_results
-from report.text import in_order, max_of, num, pct, usd
+from report.sections.simulation import component_totals
+from report.text import day_of, in_order, max_of, num, pct, usd
 
 label = STRATEGIES.label
 
@@ -42,6 +44,22 @@ def glance(decision: Decision) -> list[str]:
             f"{label(s)} {pct(max_of(r.get(stale_col) for r in by[s]), 0)}" for s in order
         )
         out.append(f"Peak share of stale knowledge: {stale}.")
+        totals = component_totals(sim)
+        people = {
+            s: sum(v for c, v in totals[s].items() if component_kind(c) == "people") for s in order
+        }
+        if any(people.values()):
+            out.append(
+                "Of which people and data (labelling, evaluation, engineering time): "
+                + ", ".join(f"{label(s)} {usd(people[s])}" for s in order)
+                + " (every input at its central value)."
+            )
+        old = sim.old_prices(day_of(decision.created_at)) if day_of(decision.created_at) else []
+        if old:
+            out.append(
+                f"{len(old)} of the prices used {'is' if len(old) == 1 else 'are'} more than six "
+                "months old on the decision's date; see Assumptions and prices."
+            )
         if sim.latency:
             meets = [
                 label(s) for s in in_order(sim.latency, STRATEGIES) if sim.latency[s].meets_budget

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from core.prototype_result import METRIC_KEYS, PrototypeResult, PrototypeRun
-from core.registry import ROWS
+from core.prototype_result import PrototypeResult, PrototypeRun
+from core.registry import ROWS, TASKS
 from report.table import Table
 from report.text import FORMATTERS, NA, in_order, num
 
@@ -23,8 +23,20 @@ METRIC_COLUMNS = {
     "prompt_tokens_mean": ("Prompt tok", "int"),
     "peak_rss_mb": ("Peak RSS MB", "int"),
     "accuracy_updated_retrained": ("After update, retrained", "pct"),
+    # behaviour tasks (classification, extraction)
+    "macro_f1": ("Macro-F1", "pct"),
+    "accuracy_new_labels": ("New labels", "pct"),
+    "field_accuracy": ("Field exact match", "pct"),
+    "field_f1": ("Field micro-F1", "pct"),
+    "field_accuracy_updated": ("Fields after update", "pct"),
+    "new_field_accuracy": ("New field", "pct"),
+    "accuracy_new_labels_retrained": ("New labels, retrained", "pct"),
+    "field_accuracy_updated_retrained": ("Fields after update, retrained", "pct"),
+    "new_field_accuracy_retrained": ("New field, retrained", "pct"),
+    "format_compliance_updated": ("Format after update", "pct"),
+    "retrain_seconds": ("Retrain s", "sec"),
 }
-SHARED_META = ("corpus", "model", "device")
+SHARED_META = ("corpus", "dataset", "model", "device")
 
 PROTOTYPE_CAN = (
     "RAG scoring far above the closed-book base on facts the model never saw.",
@@ -63,9 +75,16 @@ def metric_column(key: str) -> tuple[str, str]:
     return METRIC_COLUMNS.get(key, (key.replace("_", " "), "pct" if share else "num"))
 
 
+def metric_keys_of(results: list[PrototypeResult]) -> tuple[str, ...]:
+    """The contract metric keys of the results' tasks, in order (one task per run as the
+    runner writes it; a mixed file shows the union)."""
+    return tuple(dict.fromkeys(k for r in results for k in r.metric_keys))
+
+
 def _metrics_table(results: list[PrototypeResult]) -> Table:
-    extra = dict.fromkeys(k for r in results for k in r.extra_metrics)
-    cols = [(*metric_column(k), k) for k in (*METRIC_KEYS, *extra)]
+    keys = metric_keys_of(results)
+    extra = dict.fromkeys(k for r in results for k in r.extra_metrics if k not in keys)
+    cols = [(*metric_column(k), k) for k in (*keys, *extra)]
     rows = []
     for r in results:
         m = {**r.metrics, **r.extra_metrics}
@@ -74,8 +93,23 @@ def _metrics_table(results: list[PrototypeResult]) -> Table:
         "prototype-metrics",
         ["Strategy", *[title for title, _, _ in cols]],
         rows,
-        caption="Measured on the corpus named above; accuracy columns are shares of "
-        "questions answered correctly, scored on the text as generated.",
+        caption=_caption(results),
+    )
+
+
+def _caption(results: list[PrototypeResult]) -> str:
+    tasks = {r.task for r in results}
+    if tasks <= {"knowledge_qa"}:
+        return (
+            "Measured on the corpus named above; accuracy columns are shares of questions "
+            "answered correctly, scored on the text as generated."
+        )
+    names = ", ".join(TASKS.label(t).lower() for t in sorted(tasks))
+    return (
+        f"Measured on the task dataset named above ({names}); shares of test examples (of "
+        "fields, for extraction) right, scored on the text exactly as generated: a label "
+        "must be written exactly, a JSON object must parse and match the schema. After "
+        "update: the update's test set; fine-tuning is not retrained."
     )
 
 
@@ -112,7 +146,7 @@ def prototype_section(run: PrototypeRun) -> dict:
             shared[k] = vals.pop()
     return {
         "metrics": _metrics_table(results),
-        "corpus": shared.get("corpus", "see run details"),
+        "corpus": shared.get("corpus") or shared.get("dataset", "see run details"),
         "model": shared.get("model", "see run details"),
         "device": shared.get("device", "see run details"),
         "details": _details_table(results, shared),

@@ -1,6 +1,10 @@
-"""The recommendation section: blended scores, the rules that fired, the learned scorer's view."""
+"""The recommendation section: blended scores, the rules that fired, the learned scorer's view,
+what the confidence means (with its reliability diagram) and what would change the answer."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from core.recommendation import Recommendation, feature_label, feature_value
 from core.registry import STRATEGIES
@@ -106,6 +110,75 @@ def _similar_table(rec: Recommendation) -> Table | None:
     )
 
 
+def reliability_figure(bins: Sequence[Mapping[str, Any]], shown: float | None = None):
+    """Reliability diagram of the advisor's confidence: per cross-validation confidence bin,
+    the share of recommendations that were right, against the diagonal a calibrated advisor
+    would follow. Marker size is the number of cases; `shown` marks this recommendation's
+    confidence. The app and the report draw this same figure."""
+    import plotly.graph_objects as go
+
+    filled = [b for b in bins if b.get("n")]
+    fig = go.Figure()
+    fig.add_scatter(
+        x=[1 / 3, 1],
+        y=[1 / 3, 1],
+        mode="lines",
+        line=dict(color="#999", dash="dash"),
+        name="perfectly calibrated",
+        hoverinfo="skip",
+    )
+    fig.add_scatter(
+        x=[b["confidence"] for b in filled],
+        y=[b["accuracy"] for b in filled],
+        mode="lines+markers+text",
+        marker=dict(size=[8 + 2 * b["n"] ** 0.5 for b in filled], color="#1b9e77"),
+        text=[f"n={b['n']}" for b in filled],
+        textposition="top center",
+        name="cross-validated cases",
+        hovertemplate="confidence %{x:.0%}: right %{y:.0%}<extra></extra>",
+    )
+    if shown is not None:
+        fig.add_vline(
+            x=shown,
+            line=dict(color="#d95f02", width=2),
+            annotation_text=f"this recommendation: {shown:.0%}",
+            annotation_position="bottom right",
+        )
+    fig.update_layout(
+        template="plotly_white",
+        title="What the confidence means (source-grouped cross-validation)",
+        xaxis=dict(title="confidence", tickformat=".0%", range=[0.3, 1.02]),
+        yaxis=dict(title="share right", tickformat=".0%", range=[0, 1.05]),
+        height=360,
+        margin=dict(t=50, b=40),
+        legend=dict(orientation="h", y=-0.25),
+    )
+    return fig
+
+
+def _reliability_table(rec: Recommendation) -> Table | None:
+    ci = rec.confidence_info
+    rows = [
+        [
+            f"{b['lo']:.0%}-{b['hi']:.0%}",
+            str(b["n"]),
+            pct(b["confidence"], 0),
+            pct(b["accuracy"], 0),
+        ]
+        for b in (ci.reliability if ci else [])
+        if b.get("n")
+    ]
+    if not rows:
+        return None
+    return Table(
+        "reliability",
+        ["Confidence bin", "Cases", "Mean confidence", "Right"],
+        rows,
+        caption="Source-grouped cross-validation: recommendations made with confidence in each "
+        "bin, and the share of them that matched the cited case's label.",
+    )
+
+
 def recommendation_section(rec: Recommendation) -> dict:
     return {
         "strategy": rec.strategy,
@@ -128,4 +201,9 @@ def recommendation_section(rec: Recommendation) -> dict:
         "similar": _similar_table(rec),
         "learned_pick": STRATEGIES.label(rec.learned.pick) if rec.learned.pick else None,
         "disagreement": rec.disagreement.sentence if rec.disagreement else None,
+        # issue 17: absent (None / empty) for decisions made before calibration existed
+        "confidence_meaning": rec.confidence_info.meaning if rec.confidence_info else None,
+        "confidence_flags": list(rec.confidence_info.flags) if rec.confidence_info else [],
+        "reliability": _reliability_table(rec),
+        "counterfactuals": [cf.sentence for cf in rec.counterfactuals],
     }

@@ -6,11 +6,12 @@ maxima); strategies print in registry order, highlighting the recommended one.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from core.inputs import input_label
 from core.registry import STRATEGIES
-from core.simulation import SimulationResult, component_label
+from core.simulation import COST_KINDS, SimulationResult, component_kind, component_label
 from report.sections.assumptions import assumptions_tables
 from report.sections.horizon import horizon_table
 from report.table import Table
@@ -74,18 +75,35 @@ def _break_even(sim: SimulationResult) -> Table:
     )
 
 
+def component_totals(sim: SimulationResult) -> dict[str, dict[str, float]]:
+    """strategy -> {component: total over the horizon}, every input at its central value."""
+    by = sim.rows_by_strategy()
+    return {
+        s: {c: sum(as_number(r.get(c)) or 0.0 for r in rows) for c in sim.component_columns()}
+        for s, rows in by.items()
+    }
+
+
 def _components(sim: SimulationResult, by: dict, order: list[str]) -> Table:
-    rows = [
-        [component_label(name)]
-        + [usd(sum(as_number(r.get(name)) or 0 for r in by[s])) for s in order]
-        for name in sim.component_columns()
-    ]
+    totals = component_totals(sim)
+    rows, bold = [], []
+    for kind, kind_label in COST_KINDS.items():
+        names = [c for c in sim.component_columns() if component_kind(c) == kind]
+        if not names:
+            continue
+        rows += [[component_label(n), *[usd(totals[s][n]) for s in order]] for n in names]
+        rows.append(
+            [f"{kind_label}, subtotal", *[usd(sum(totals[s][n] for n in names)) for s in order]]
+        )
+        bold.append(len(rows) - 1)
     return Table(
         "components",
         ["Component", *[label(s) for s in order]],
         rows,
-        caption=f"Where the {sim.months}-month total goes, with every input at its central "
-        "value (the median total above can differ: inputs are drawn from skewed ranges).",
+        highlight=bold,
+        caption=f"Where the {sim.months}-month total goes, infrastructure and people apart, with "
+        "every input at its central value (the median total above can differ: inputs are "
+        "drawn from skewed ranges).",
     )
 
 
@@ -153,7 +171,10 @@ def _sensitivity(sim: SimulationResult, strategy: str) -> Table | None:
     )
 
 
-def simulation_section(sim: SimulationResult, profile: dict[str, Any], strategy: str) -> dict:
+def simulation_section(
+    sim: SimulationResult, profile: dict[str, Any], strategy: str, today: date | None = None
+) -> dict:
+    """`today`: the day prices are judged against for the six-month age warning."""
     by = sim.rows_by_strategy()
     order = in_order(by, STRATEGIES)
     hl = [i for i, s in enumerate(order) if s == strategy]
@@ -184,5 +205,5 @@ def simulation_section(sim: SimulationResult, profile: dict[str, Any], strategy:
         "latency": _latency(sim, strategy),
         "sensitivity": _sensitivity(sim, strategy),
         "notes": list(sim.notes),
-        **assumptions_tables(sim),
+        **assumptions_tables(sim, today),
     }

@@ -7,14 +7,17 @@ overrides list on the page is exactly what changed.
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
 from core.errors import AdvisorError
 from core.inputs import input_label, price_field_label
 from core.simulation import SimulationResult
+from simulator.assumptions import horizon_end
 from ui import services, state
 from ui.common import label, md, show_error, strategies
-from ui.cost_tables import monthly_frame, summary_frame
+from ui.cost_tables import monthly_frame, old_price_lines, summary_frame
 
 # (assumption, min, max, step, format); labels come from core.inputs. Ranges are what a slider
 # can usefully cover; the simulator validates the value itself.
@@ -26,6 +29,17 @@ SLIDERS = (
     ("cached_prefix_fraction", 0.0, 0.9, 0.05, "%.2f"),
     ("query_growth_per_month", -0.1, 0.3, 0.01, "%.2f"),
     ("epochs", 1.0, 10.0, 1.0, "%.0f"),
+    # People and data: quantities here, rates in the price book (PEOPLE_PRICES).
+    ("ft_examples_target", 0.0, 5000.0, 50.0, "%.0f"),
+    ("eval_examples_per_release", 0.0, 2000.0, 50.0, "%.0f"),
+    ("eng_hours_per_retrain", 0.0, 80.0, 1.0, "%.0f"),
+    ("eng_hours_per_index_refresh", 0.0, 20.0, 0.5, "%.1f"),
+)
+# (price-book key, entry and field, step): the people rates, overridable here within the range
+# the price book states for them (a value outside it is refused; widen it in a price file).
+PEOPLE_PRICES = (
+    ("prices.people.labelling.usd_per_example", ("labelling", "usd_per_example"), 0.1),
+    ("prices.people.engineering.hourly_rate_usd", ("engineering", "hourly_rate_usd"), 5.0),
 )
 PERCENT = {"change_rate_per_month", "cached_prefix_fraction", "query_growth_per_month"}
 
@@ -50,12 +64,20 @@ def _controls(defaults: dict, phash: int) -> tuple[dict, int, bool]:
             help="Measured accuracy of the latest saved prototype run replaces the cited "
             "accuracy (paraphrased questions when measured).",
         )
-        gen_names = sorted(book.models)
+        # Only models a new customer can buy for every simulated month are offered.
+        today = date.today()
+        end = horizon_end(today, months)
+        gen_names = sorted(
+            n
+            for n, m in book.models.items()
+            if m.closed_reason(today, end) is None or n == values["generator_model"]
+        )
         gen = st.selectbox(
             "Generator model",
             gen_names,
             index=gen_names.index(values["generator_model"]),
             key=_key(phash, "generator_model"),
+            help="Models closed to new users or shutting down within the horizon are left out.",
         )
         if gen != values["generator_model"]:
             sets["generator_model"] = gen
@@ -93,6 +115,22 @@ def _controls(defaults: dict, phash: int) -> tuple[dict, int, bool]:
                 )
                 if v != base:
                     sets[f"prices.models.{gen}.{field}"] = v
+        st.caption("People rates (prices/people.yaml)")
+        for key, (entry, field), step in PEOPLE_PRICES:
+            rate = getattr(book.people, entry)
+            base = float(getattr(rate, field))
+            lo, hi = rate.bounds(field)
+            v = st.number_input(
+                price_field_label(field),
+                float(lo),
+                float(hi),
+                base,
+                step,
+                key=_key(phash, key),
+                help=f"{rate.source}. Range {lo:g}-{hi:g}, as of {rate.as_of}.",
+            )
+            if v != base:
+                sets[key] = v
     return sets, months, calibrate
 
 
@@ -153,7 +191,20 @@ def render() -> None:
     st.caption(
         f"Totals are the median (P50) of {sim.draws:,} Monte Carlo draws, with the P10-P90 "
         "range of the same draws; the chart's lines are the same medians. Per month is the "
-        "total spread over the horizon. Infrastructure only."
+        "total spread over the horizon. Totals include people and data (labelling, "
+        "evaluation, engineering time): see the tab beside infrastructure."
+    )
+
+    for line in old_price_lines(sim, date.today()):
+        st.warning(line, icon=":material/history:")
+    st.caption(
+        "Fine-tuning and the hybrid's tuned model are priced as "
+        + md(
+            result["assumptions"]["sources"]
+            .get("fine_tuning_model", "")
+            .removeprefix("priced path: ")
+        )
+        + "."
     )
 
     st.subheader("Break-even")
@@ -166,9 +217,17 @@ def render() -> None:
         )
 
     st.plotly_chart(figs["cumulative_cost"], key="fig.cumulative")
-    tab_f, tab_m, tab_l, tab_t = st.tabs(
-        ["Freshness & accuracy", "Monthly breakdown", "Latency vs budget", "Sensitivity"]
+    tab_p, tab_f, tab_m, tab_l, tab_t = st.tabs(
+        [
+            "Infrastructure vs people",
+            "Freshness & accuracy",
+            "Monthly breakdown",
+            "Latency vs budget",
+            "Sensitivity",
+        ]
     )
+    with tab_p:
+        st.plotly_chart(figs["cost_breakdown"], key="fig.breakdown")
     with tab_f:
         st.plotly_chart(figs["freshness"], key="fig.freshness")
     with tab_m:

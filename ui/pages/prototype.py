@@ -12,9 +12,9 @@ import threading
 import streamlit as st
 
 from core.errors import AdvisorError
-from core.registry import ROWS, STRATEGIES, task_for_profile
+from core.registry import STRATEGIES, TaskSpec, task_for_profile
 from prototype.relevance import NOT_IN_DOCUMENTS_BELOW
-from ui import eta, jobs, services, state
+from ui import eta, jobs, services, state, task_picker, task_results
 from ui.common import code, label, md, show_error
 from ui.corpus_picker import describe, pick_corpus
 from ui.prototype_results import show_results
@@ -26,17 +26,23 @@ QUICK_QUESTIONS, QUICK_PARAPHRASES = 20, 1
 QUICK_RAG_ROW = "rag+constrained"
 
 
-def _rows_for(choice: str, quick: bool) -> tuple[str, ...]:
+def _rows_for(choice: str, quick: bool, spec: TaskSpec) -> tuple[str, ...]:
     """A strategy runs its primary row (the first of `StrategySpec.rows`, the one calibration
-    prefers too), or in a quick run RAG's faster reader; "all" runs every registered row."""
+    prefers too), or in a quick run RAG's faster reader; "all" runs every row of the task. On
+    a behaviour task each strategy has one row of its own name."""
     if choice == "all":
-        return ROWS.values()
+        return spec.rows
+    if spec.data == "dataset":
+        return (choice,)
     rows = STRATEGIES.get(choice).rows
     return (QUICK_RAG_ROW,) if quick and QUICK_RAG_ROW in rows else rows[:1]
 
 
 def _questions(corpus) -> int:
-    """Questions one row asks: originals, paraphrases and the changed facts."""
+    """Questions one row asks: originals, paraphrases and the changed facts (on a task
+    dataset: the test examples, before and after the update)."""
+    if hasattr(corpus, "test"):
+        return len(corpus.test) + (len(corpus.update.test) if corpus.update else 0)
     qa = corpus.qa or ()
     return len(qa) + sum(len(q.paraphrases) for q in qa) + len(corpus.changed_qa())
 
@@ -56,11 +62,10 @@ def _start(corpus, strategies: tuple[str, ...], retrain: bool, plan) -> bool:
     corpus_label = corpus.name
 
     def run(strategy, progress, cancel: threading.Event) -> dict:
-        from prototype.runner import run_strategy
+        from prototype.runner import run_strategy, run_task_strategy
 
-        return run_strategy(
-            strategy, corpus, progress=progress, cancel=cancel, retrain=retrain
-        ).to_dict()
+        fn = run_task_strategy if hasattr(corpus, "test") else run_strategy
+        return fn(strategy, corpus, progress=progress, cancel=cancel, retrain=retrain).to_dict()
 
     def on_done(job: jobs.Job) -> None:
         run_id = store.save_run({"results": list(job.results)}, corpus=corpus_label)
@@ -231,6 +236,31 @@ def _ask_box(corpus_key: str | None, corpus) -> None:
             st.text(p["text"])
 
 
+def _pick_data(spec: TaskSpec, task: str):
+    """(key, corpus or task dataset) for the profile's task: a behaviour task (classification,
+    extraction) runs on a labelled dataset, everything else on a knowledge corpus."""
+    if spec.data == "dataset":
+        st.caption(
+            f"Your use case's task is {spec.label.lower()}: every row is measured on how well it "
+            "learns the labels or the schema, the ground where fine-tuning should shine."
+        )
+        key, data = task_picker.pick_task(spec.value)
+        if data is not None:
+            task_picker.describe(data)
+        return key, data
+    if task not in spec.profile_tasks:
+        st.info(
+            f"Your use case's task is {md(task.replace('_', ' '))}; the prototypes built so far "
+            f"measure {spec.label.lower()}, so these rows compare what each strategy *knows*, not "
+            "how well it learns your task's labels or format.",
+            icon=":material/info:",
+        )
+    key, data = pick_corpus()
+    if data is not None:
+        describe(data)
+    return key, data
+
+
 def render() -> None:
     st.title("Prototype on real models")
     st.caption(
@@ -239,16 +269,8 @@ def render() -> None:
     )
     task = state.current_profile().task
     spec = task_for_profile(task)
-    if task not in spec.profile_tasks:
-        st.info(
-            f"Your use case's task is {md(task.replace('_', ' '))}; the prototypes built so far "
-            f"measure {spec.label.lower()}, so these rows compare what each strategy *knows*, not "
-            "how well it learns your task's labels or format.",
-            icon=":material/info:",
-        )
-    corpus_key, corpus = pick_corpus()
-    if corpus is not None:
-        describe(corpus)
+    key, data = _pick_data(spec, task)
+    is_corpus = spec.data == "corpus"
     c1, c2 = st.columns([2, 1])
     recommended = services.recommend_view(state.current_profile())["strategy"]
     choice = c1.segmented_control(
@@ -257,11 +279,11 @@ def render() -> None:
         default=recommended,  # the page follows the decision; any other is one click away
         help=f"Pre-selected: the recommendation for this profile ({label(recommended)}).",
         format_func=lambda s: (
-            ("All rows (" + ", ".join(ROWS.values()) + ")") if s == "all" else label(s)
+            ("All rows (" + ", ".join(spec.rows) + ")") if s == "all" else label(s)
         ),
         key="w.proto.strategy",
     )
-    quick = c2.toggle(
+    quick = is_corpus and c2.toggle(
         "Quick run (sample)",
         value=True,
         key="w.proto.quick",
@@ -272,14 +294,15 @@ def render() -> None:
     retrain = c2.toggle(
         "Also retrain FT after the update",
         key="w.proto.retrain",
-        help="Adds the retrained accuracy beside the stale one (slower).",
+        help="Adds the retrained figure beside the stale one (slower).",
     )
-    run_corpus = corpus.sample(QUICK_QUESTIONS, QUICK_PARAPHRASES) if corpus and quick else corpus
-    rows = _rows_for(choice, quick) if choice else ()
-    plan = _plan(run_corpus, rows) if run_corpus is not None and rows else []
+    run_data = data.sample(QUICK_QUESTIONS, QUICK_PARAPHRASES) if data and quick else data
+    rows = _rows_for(choice, quick, spec) if choice else ()
+    plan = _plan(run_data, rows) if run_data is not None and rows else []
     if plan:
+        unit = "questions" if is_corpus else "test examples"
         st.caption(
-            f"{_questions(run_corpus)} questions per row, rows: "
+            f"{_questions(run_data)} {unit} per row, rows: "
             f"{', '.join(label(r) for r in rows)}. Expected run time: {eta.describe(plan)}."
         )
     sid = st.session_state[state.SESSION_ID]
@@ -288,15 +311,20 @@ def render() -> None:
         "Run prototype",
         type="primary",
         icon=":material/play_arrow:",
-        disabled=corpus is None or running or not choice,
+        disabled=data is None or running or not choice,
         key="w.proto.run",
     )
-    if clicked and _start(run_corpus, rows, retrain, plan):
+    if clicked and _start(run_data, rows, retrain, plan):
         st.rerun()  # redraw with the button disabled and the polling panel on
     st.fragment(_job_panel, run_every=1 if running else None)(running)
-    show_results()
-    st.divider()
-    _ask_box(corpus_key, corpus)
+    res = st.session_state[state.RESULTS]
+    if res and task_results.is_task_run(res.get("results") or []):
+        task_results.show(res)
+    else:
+        show_results()
+    if is_corpus:
+        st.divider()
+        _ask_box(key, data)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from core.errors import AdvisorError
 from core.feasibility import Feasibility, assess
 from core.recommendation import Recommendation, feature_answer, feature_label
 from core.simulation import SimulationResult
+from report.sections.recommendation import reliability_figure
 from ui import services, state
 from ui.common import colour, label, md, show_error, strategies
 
@@ -96,6 +97,35 @@ def _rules(rec: dict) -> None:
             st.caption(f"`{r['id']}` · when {md(r['condition'])} · {effect}  \n{cite}")
 
 
+def _confidence(rec: dict) -> None:
+    """What the confidence means, its flags, and the reliability diagram behind it."""
+    ci = rec.get("confidence_info")
+    if not ci:
+        return
+    st.caption(md(ci["meaning"]))
+    for flag in ci.get("flags") or []:
+        st.warning(md(flag), icon=":material/trending_down:")
+    with st.expander("What the confidence means: reliability diagram", expanded=False):
+        st.plotly_chart(
+            reliability_figure(ci.get("reliability") or [], ci.get("shown")),
+            key="fig.rec.reliability",
+        )
+
+
+def _counterfactuals(rec: dict) -> None:
+    """The smallest profile changes that would flip the answer to each other strategy."""
+    cfs = rec.get("counterfactuals") or []
+    if not cfs:
+        return
+    st.subheader("What would change the answer")
+    st.caption(
+        "The smallest change to this profile that makes the advisor pick each other strategy: "
+        "fewest fields first, then the smallest step."
+    )
+    for cf in cfs:
+        st.markdown(f"- {md(cf['sentence'])}")
+
+
 def _feedback(profile, rec: dict, pick: str) -> None:
     st.subheader("Record the decision taken")
     st.caption(
@@ -175,9 +205,10 @@ def render() -> None:
         c1.caption(f"Within the budgets; on the use case alone: {label(rec['strategy'])}.")
     c2.metric(
         "Advisor score" if changed else "Confidence",
-        f"{rec['scores'].get(pick, rec['confidence']):.0%}",
+        f"{(rec['confidence'] if not changed else rec['scores'].get(pick, 0.0)):.0%}",
         border=True,
-        help="The blended probability of this strategy, on the use case alone.",
+        help="Calibrated on source-grouped cross-validation, lowered when rules and scorer "
+        "disagree or the profile is far from every cited case, and capped below 100%.",
     )
     c3.metric("Rules pick", label(rec.get("rules_pick", "")), border=True)
     c4.metric("Learned scorer pick", label(rec["learned"]["pick"]), border=True)
@@ -186,6 +217,9 @@ def render() -> None:
             f"**Rules and the learned scorer disagree.** {md(rec['disagreement']['sentence'])}",
             icon=":material/warning:",
         )
+
+    _confidence(rec)
+    _counterfactuals(rec)
 
     left, right = st.columns(2)
     with left:

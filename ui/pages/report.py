@@ -1,5 +1,6 @@
 """Report page: the current decision (profile + recommendation + simulation + prototype) as
-Markdown, HTML, PDF and JSON downloads, with the Markdown previewed.
+Markdown, HTML, PDF and JSON downloads and a Markdown ADR (MADR layout), with the Markdown
+previewed.
 
 The decision uses the Cost page's overrides and the latest prototype results of this session,
 or a decision reopened from the History page.
@@ -20,6 +21,15 @@ MIME = {
     "html": "text/html",
     "json": "application/json",
     "pdf": "application/pdf",
+    "adr": "text/markdown",
+}
+# (label, file suffix) of each download; the ADR is Markdown, named so it is not mistaken for
+# the report.
+DOWNLOADS = {
+    "md": ("Download MD", "md"),
+    "html": ("Download HTML", "html"),
+    "json": ("Download JSON", "json"),
+    "adr": ("Download ADR", "adr.md"),
 }
 
 
@@ -82,11 +92,11 @@ def render() -> None:
     stem = _slug(str(value.profile.get("name", "decision")))
     bar = st.container(horizontal=True, gap="small")
     try:
-        for fmt in ("md", "html", "json"):
+        for fmt, (text, suffix) in DOWNLOADS.items():
             bar.download_button(
-                f"Download {fmt.upper()}",
+                text,
                 services.render_report(decision, fmt),
-                f"{stem}.{fmt}",
+                f"{stem}.{suffix}",
                 MIME[fmt],
                 key=f"w.report.dl_{fmt}",
                 icon=":material/download:",

@@ -1,0 +1,422 @@
+"""The four prototype rows on a behaviour task (classification, extraction): prompts and runs.
+
+Output format: classification = exactly one label string; extraction = one JSON object with
+the schema's fields (null when absent, ISO dates). Scoring is `prototype.task_eval`.
+
+The rows, and what each prompt holds (the choices are ours; why is beside each):
+- `base`: zero-shot. The task description plus the label list with one line per label, or
+  the field list with types and descriptions, and the output rule. The only row that is told
+  the labels or fields: it has nothing else to learn them from.
+- `rag`: few-shot in-context learning. The k training examples nearest to the text (MiniLM
+  + FAISS, `prototype.task_index`) as chat turns, nearest last, then the text. No label list
+  or schema: the examples are the whole specification, so a label or field reaches the model
+  only through a retrieved example (the freshness experiment measures exactly that).
+  Extraction prefers examples annotated with every field of the schema in effect (after the
+  update only the new examples carry the new field; an old one would teach to omit it).
+- `fine_tuning`: LoRA on the training set under a one-line prompt (no labels, no examples):
+  the model must hold the task in its weights, which is why its prompt is short and fast.
+- `hybrid`: LoRA trained on the rag prompt, each training text with its k nearest OTHER
+  training examples (never itself). To make it read the examples rather than only recall,
+  a share of training rows is counterfactual (as the QA hybrid, Longpre et al. 2021): in
+  classification the gold label is renamed, in the shown examples and the target alike, to a
+  label absent from the prompt; in extraction one field is dropped from the shown examples
+  and the target. Examples added after training then steer the unchanged adapter.
+
+After the update: `base` reads the new schema; `rag` and `hybrid` add the update's training
+examples to the index (nothing re-embedded) and keep their adapter; `fine_tuning` is not
+retrained (its staleness is the point) unless `retrain`, which trains a second adapter on the
+whole updated training set and reports its figures and time beside the stale ones.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from prototype.adapters import train_or_load
+from prototype.evaluate import Answer, AnswerFn
+from prototype.lora import LoraSettings, TrainExample
+from prototype.rows import RunContext
+from prototype.task_eval import answer_cases, cases, evaluate_task, task_metrics
+from prototype.task_index import ExampleIndex
+
+if TYPE_CHECKING:
+    from core.prototype_result import PrototypeResult
+    from prototype.generate import Messages
+    from prototype.generator import Generator
+
+# -- prompts -------------------------------------------------------------------------------
+SHORT_PROMPT = {
+    "classification": "Classify the message. Reply with the label only.",
+    "extraction": "Extract the fields of the text as one JSON object.",
+}
+FEW_SHOT_PROMPT = {
+    "classification": "Classify the message as in the examples. Reply with the label only.",
+    "extraction": "Extract the fields of the text as one JSON object, exactly as in the examples.",
+}
+
+
+def target(schema, e) -> str:
+    """The exact text a model should write for example `e` under `schema`."""
+    if schema.kind == "classification":
+        return e.label
+    fields = e.fields or {}
+    return json.dumps({f: fields[f] for f in schema.fields if f in fields}, ensure_ascii=False)
+
+
+def zero_shot_messages(schema, text: str) -> Messages:
+    if schema.kind == "classification":
+        spec = "Labels:\n" + "\n".join(f"- {lab}: {d}" for lab, d in schema.labels.items())
+        rule = "Reply with exactly one label from the list, and nothing else."
+    else:
+        spec = "Fields:\n" + "\n".join(
+            f"- {f} ({s.type}): {s.description}" for f, s in schema.fields.items()
+        )
+        rule = (
+            "Reply with only one JSON object with exactly these keys. Use null for a field the "
+            "text does not give, YYYY-MM-DD for dates and plain JSON numbers for numbers."
+        )
+    system = f"{schema.description}\n{spec}\n{rule}".strip()
+    return [{"role": "system", "content": system}, {"role": "user", "content": text}]
+
+
+def short_messages(schema, text: str) -> Messages:
+    return [
+        {"role": "system", "content": SHORT_PROMPT[schema.kind]},
+        {"role": "user", "content": text},
+    ]
+
+
+def few_shot_messages(schema, text: str, shots: Sequence) -> Messages:
+    """`shots` nearest first; they are shown nearest last, next to the text."""
+    msgs: Messages = [{"role": "system", "content": FEW_SHOT_PROMPT[schema.kind]}]
+    for e in reversed(shots):
+        msgs += [
+            {"role": "user", "content": e.text},
+            {"role": "assistant", "content": target(schema, e)},
+        ]
+    return [*msgs, {"role": "user", "content": text}]
+
+
+def max_new_tokens(schema) -> int:
+    """Room for the longest answer: a label is a few tokens; a JSON object about 24 tokens a
+    field. A rambling answer is cut here (and scored as cut)."""
+    return 16 if schema.kind == "classification" else 32 + 24 * len(schema.fields)
+
+
+# -- answer functions ----------------------------------------------------------------------
+Prompter = Callable[[Sequence[str]], list[tuple["Messages", tuple[str, ...]]]]
+
+
+def answerer(generator: Generator, prompts: Prompter, new_tokens: int) -> AnswerFn:
+    """texts -> raw generations; prompt building (retrieval) time is added per text."""
+
+    def answer(texts: Sequence[str]) -> list[Answer]:
+        t0 = time.perf_counter()
+        built = prompts(texts)
+        prep_s = (time.perf_counter() - t0) / max(1, len(texts))
+        gens = generator.generate([m for m, _ in built], new_tokens)
+        return [
+            Answer(g.text, g.prompt_tokens, g.seconds + prep_s, ids)
+            for g, (_, ids) in zip(gens, built, strict=True)
+        ]
+
+    return answer
+
+
+def fixed_answerer(generator: Generator, schema, make: Callable[[Any, str], Messages]):
+    return answerer(
+        generator, lambda texts: [(make(schema, t), ()) for t in texts], max_new_tokens(schema)
+    )
+
+
+def covers(schema) -> Callable[[Any], bool] | None:
+    """Extraction: an example annotated with every field of `schema` (module docstring)."""
+    if schema.kind != "extraction":
+        return None
+    return lambda e: set(schema.fields) <= set(e.fields or {})
+
+
+def retrieval_answerer(generator: Generator, index: ExampleIndex, schema, k: int) -> AnswerFn:
+    def prompts(texts):
+        shots = index.search(texts, k, prefer=covers(schema))
+        return [
+            (few_shot_messages(schema, t, s), tuple(e.id for e in s))
+            for t, s in zip(texts, shots, strict=True)
+        ]
+
+    return answerer(generator, prompts, max_new_tokens(schema))
+
+
+# The metrics measured after the update, per task kind (the ones `--retrain` repeats).
+UPDATE_METRICS = {
+    "classification": ("accuracy_updated", "accuracy_new_labels"),
+    "extraction": ("field_accuracy_updated", "new_field_accuracy"),
+}
+
+# -- settings ------------------------------------------------------------------------------
+# Neighbours per prompt. A classification example is one short message (~30 tokens), so six
+# fit; an extraction example with its JSON is ~150 tokens, so three.
+RAG_K = {"classification": 6, "extraction": 3}
+
+# LoRA on a behaviour task: a mapping onto a few fixed outputs, not memorised facts. Adapters
+# on the top 2 layers only, at a high LR: each epoch costs half of 4 layers, and on
+# support_intents (tuning set, 2-core CPU shared with other jobs, 1 torch thread) 2 layers
+# reached test accuracy .81 (train set fit exactly after 8 epochs, 171 s) where 4 layers
+# at LR 2e-3 got .65 in the same time (2 epochs). The time cap keeps a run near the issue's
+# 180 s (it is checked at the end of an epoch).
+TASK_LORA = LoraSettings(
+    rank=16,
+    alpha=32,
+    top_layers=2,
+    lr=3e-3,
+    warmup_steps=4,
+    batch_size=8,
+    max_epochs=8,
+    max_seconds=165.0,
+    stop_at=0.98,
+    anneal_at=0.9,
+    augment=False,
+)
+
+
+@dataclass(frozen=True)
+class HybridTaskSettings:
+    lora: LoraSettings = replace(TASK_LORA, max_epochs=4)
+    # Fewer neighbours than `rag`: every training row carries them, and the adapter learnt
+    # to read them, so it needs fewer than the base model does.
+    k: dict = field(default_factory=lambda: {"classification": 4, "extraction": 2})
+    # Share of training rows made counterfactual (module docstring).
+    counterfactual: float = 0.3
+    # Share of the training examples the adapter is trained on (all of them stay in the
+    # index). Reading the label or fields off the nearest examples is one behaviour, learnt
+    # from fewer rows than the mapping itself, and every row carries k examples: with all of
+    # them the frozen-layer pass alone (support_intents, k 4: ~80k tokens) exceeds the 180 s
+    # budget on a 2-core CPU.
+    train_share: float = 0.35
+    seed: int = 0
+
+
+def updated_train(dataset) -> list:
+    """The whole training set after the update: the update's examples replace old ones with
+    the same id (a new field filled in) and add the rest."""
+    merged = {e.id: e for e in dataset.train}
+    merged.update((e.id, e) for e in dataset.update.train)
+    return list(merged.values())
+
+
+def ft_examples(schema, examples) -> list[TrainExample]:
+    return [TrainExample(short_messages(schema, e.text), target(schema, e)) for e in examples]
+
+
+def counterfactual(schema, e, shots: list, rng: random.Random):
+    """(shots, gold example) with the output vocabulary changed consistently (docstring)."""
+    if schema.kind == "classification":
+        shown = {s.label for s in shots}
+        absent = [lab for lab in schema.labels if lab not in shown and lab != e.label]
+        if e.label not in shown or not absent:  # nothing to rename consistently
+            return shots, e
+        new = rng.choice(absent)
+        swap = lambda x: replace(x, label=new) if x.label == e.label else x  # noqa: E731
+        return [swap(s) for s in shots], swap(e)
+    keys = [f for f in schema.fields if f in (e.fields or {})]
+    if len(keys) < 2:
+        return shots, e
+    drop = rng.choice(keys)
+    cut = lambda x: replace(  # noqa: E731
+        x, fields={f: v for f, v in (x.fields or {}).items() if f != drop}
+    )
+    return [cut(s) for s in shots], cut(e)
+
+
+def hybrid_examples(schema, train, index: ExampleIndex, hs: HybridTaskSettings):
+    rng = random.Random(hs.seed)
+    k = hs.k[schema.kind]
+    picked = sorted(rng.sample(range(len(train)), max(1, round(hs.train_share * len(train)))))
+    train = [train[i] for i in picked]
+    neighbours = index.search([e.text for e in train], k, exclude=[e.id for e in train])
+    rows = []
+    for e, shots in zip(train, neighbours, strict=True):
+        if rng.random() < hs.counterfactual:
+            shots, e = counterfactual(schema, e, shots, rng)
+        rows.append(TrainExample(few_shot_messages(schema, e.text, shots), target(schema, e)))
+    return rows
+
+
+# -- rows ----------------------------------------------------------------------------------
+def _meta(ctx: RunContext, **kw) -> dict:
+    from prototype.backbone import GENERATOR_NAME
+
+    return {"model": GENERATOR_NAME, "device": ctx.device, **kw}
+
+
+def run_base(dataset, ctx: RunContext) -> PrototypeResult:
+    gen = ctx.models.generator
+    upd = dataset.update
+    return evaluate_task(
+        "base",
+        dataset,
+        fixed_answerer(gen, dataset.schema, zero_shot_messages),
+        build_seconds=0.0,
+        apply_update=lambda: fixed_answerer(gen, upd.schema, zero_shot_messages),
+        progress=ctx.progress,
+        cancel=ctx.cancel,
+        meta={"model": gen.name, "device": ctx.device, "prompt": "zero-shot, labels/schema"},
+    )
+
+
+def run_rag(dataset, ctx: RunContext, k: int | None = None) -> PrototypeResult:
+    gen = ctx.models.generator
+    k = k or RAG_K[dataset.kind]
+    index = ExampleIndex(ctx.models.embedder)
+    build_s = index.add(dataset.train)
+    meta: dict = {"model": gen.name, "device": ctx.device, "k": k, "prompt": "few-shot"}
+
+    def apply_update():
+        add_s = index.add(dataset.update.train)  # only new texts are embedded
+        meta["update"] = {"examples_added": len(dataset.new_train), "seconds": round(add_s, 3)}
+        meta["index_size"] = len(index)
+        return retrieval_answerer(gen, index, dataset.update.schema, k)
+
+    return evaluate_task(
+        "rag",
+        dataset,
+        retrieval_answerer(gen, index, dataset.schema, k),
+        build_seconds=build_s,
+        apply_update=apply_update,
+        progress=ctx.progress,
+        cancel=ctx.cancel,
+        meta=meta,
+    )
+
+
+def _train(dataset, ctx, examples, settings, name, stage):
+    from prototype.backbone import load_generator
+
+    model, tok = load_generator(ctx.device)  # a fresh base: LoRA modifies its model
+    return (
+        *train_or_load(
+            model,
+            tok,
+            examples,
+            settings,
+            name=f"task-{dataset.name}-{name}",
+            stage=stage,
+            progress=ctx.progress,
+            cancel=ctx.cancel,
+        ),
+        tok,
+    )
+
+
+def _local(pm, tok):
+    from prototype.backbone import GENERATOR_NAME
+    from prototype.generator import LocalGenerator
+
+    return LocalGenerator(pm, tok, GENERATOR_NAME)
+
+
+def run_fine_tuning(
+    dataset, ctx: RunContext, settings: LoraSettings | None = None
+) -> PrototypeResult:
+    s = settings or TASK_LORA
+    examples = ft_examples(dataset.schema, dataset.train)
+    pm, st, path, tok = _train(dataset, ctx, examples, s, "ft", "fine_tuning: train")
+    extra: dict = {}
+    meta = _meta(
+        ctx,
+        adapter=str(path),
+        settings=asdict(s),
+        train=st.to_dict(),
+        n_train_examples=len(examples),
+        prompt=SHORT_PROMPT[dataset.kind],
+    )
+    upd = dataset.update
+    if ctx.retrain and upd is not None:
+        # A second adapter on the whole updated training set: the cost of keeping FT current.
+        pm2, st2, path2, _ = _train(
+            dataset,
+            ctx,
+            ft_examples(upd.schema, updated_train(dataset)),
+            s,
+            "ft-retrained",
+            "fine_tuning: retrain",
+        )
+        recs = answer_cases(
+            fixed_answerer(_local(pm2, tok), upd.schema, short_messages),
+            cases(upd.test, "updated", upd.schema),
+            stage="fine_tuning: retrained",
+            progress=ctx.progress,
+            cancel=ctx.cancel,
+        )
+        retrained = task_metrics(recs, dataset, None)
+        for key in UPDATE_METRICS[dataset.kind]:
+            extra[f"{key}_retrained"] = retrained[key]
+        extra["retrain_seconds"] = round(st2.seconds, 2)
+        meta["retrain"] = {**st2.to_dict(), "adapter": str(path2)}
+        del pm2
+    return evaluate_task(
+        "fine_tuning",
+        dataset,
+        fixed_answerer(_local(pm, tok), dataset.schema, short_messages),
+        build_seconds=st.seconds,
+        apply_update=None,  # deliberately NOT retrained: the freshness gap
+        progress=ctx.progress,
+        cancel=ctx.cancel,
+        meta=meta,
+        extra_metrics=extra,
+    )
+
+
+def run_hybrid(
+    dataset, ctx: RunContext, settings: HybridTaskSettings | None = None
+) -> PrototypeResult:
+    hs = settings or HybridTaskSettings()
+    k = hs.k[dataset.kind]
+    index = ExampleIndex(ctx.models.embedder)
+    index_s = index.add(dataset.train)
+    examples = hybrid_examples(dataset.schema, dataset.train, index, hs)
+    pm, st, path, tok = _train(dataset, ctx, examples, hs.lora, "hybrid", "hybrid: train")
+    gen = _local(pm, tok)
+    meta = _meta(
+        ctx,
+        adapter=str(path),
+        settings=asdict(hs),
+        train=st.to_dict(),
+        index_seconds=round(index_s, 3),
+        n_train_examples=len(examples),
+        k=k,
+    )
+
+    def apply_update():
+        add_s = index.add(dataset.update.train)  # only new texts are embedded
+        meta["update"] = {
+            "examples_added": len(dataset.new_train),
+            "seconds": round(add_s, 3),
+            "adapter_retrained": False,
+        }
+        return retrieval_answerer(gen, index, dataset.update.schema, k)
+
+    return evaluate_task(
+        "hybrid",
+        dataset,
+        retrieval_answerer(gen, index, dataset.schema, k),
+        build_seconds=st.seconds + index_s,
+        apply_update=apply_update,
+        progress=ctx.progress,
+        cancel=ctx.cancel,
+        meta=meta,
+    )
+
+
+# The task rows, by row value (core.registry.TASKS[kind].rows lists which run on a task).
+TASK_RUNNERS: dict[str, Callable[..., PrototypeResult]] = {
+    "base": run_base,
+    "rag": run_rag,
+    "fine_tuning": run_fine_tuning,
+    "hybrid": run_hybrid,
+}

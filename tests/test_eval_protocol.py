@@ -1,0 +1,138 @@
+"""The evaluation protocol (`bench/eval_corpora.py`) and the app's every-answer table: splits
+are read and checked, the old and strict scorings come from the same answers, pooling is a
+micro-average, and a test corpus's answers are never printed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import eval_corpora as ev  # noqa: E402
+from core.errors import ConfigError  # noqa: E402
+from core.prototype_result import PrototypeResult  # noqa: E402
+from prototype.evaluate import Answer, Question, metrics_from_records, score_record  # noqa: E402
+
+FERRY = "When does the first ferry leave?"
+
+
+def record(qid, kind, raw, gold="06:30", doc="timetable", question=FERRY, latency=None):
+    q = Question(qid, kind, question, gold, (), doc)
+    return score_record(q, Answer(raw, 10, (latency or 0) / 1000), latency is not None)
+
+
+def result(strategy, corpus, answers) -> dict:
+    metrics = metrics_from_records(answers, 1.0)
+    return PrototypeResult(strategy, metrics, answers, meta={"corpus": corpus}).to_dict()
+
+
+def _json(answer, source="timetable"):
+    return json.dumps({"answer": answer, "source": source})
+
+
+def test_records_carry_every_contract_field_and_strict_verdicts():
+    r = record("q1", "original", _json("06:30 or 07:15"), latency=12.0)
+    contract = "id kind question raw answer source gold gold_doc correct exact compliant"
+    for key in [*contract.split(), "source_correct", "retrieved", "latency_ms"]:
+        assert key in r, key
+    assert (r["correct"], r["exact"], r["content_correct"]) == (False, False, False)
+    assert r["f1"] == pytest.approx(0.5)
+    upd = record("q1", "updated", _json("06:30", source="fares"))
+    assert (upd["correct"], upd["content_correct"], upd["source_correct"]) == (False, True, False)
+
+
+def test_lenient_metrics_rescore_the_same_answers_the_old_way():
+    answers = [
+        record("q1", "original", _json("06:30 or 07:15")),  # old: right, strict: wrong
+        record("q2", "original", _json("06:30")),
+        record("q1", "updated", "06:30"),  # no source: old right, strict wrong
+    ]
+    old = ev.lenient_metrics(answers)
+    assert old == {"old_accuracy": 1.0, "old_accuracy_updated": 1.0}
+    m = metrics_from_records(answers, None)
+    assert (m["accuracy"], m["accuracy_updated"], m["exact_match"]) == (0.5, 0.0, 0.5)
+
+
+def test_pooled_metrics_are_micro_averages_over_corpora():
+    a = result("rag", "a", [record("q1", "original", _json("06:30"), latency=10.0)])
+    b = result(
+        "rag",
+        "b",
+        [
+            record("q1", "original", _json("07:00"), latency=30.0),
+            record("q2", "original", _json("07:00"), latency=50.0),
+        ],
+    )
+    m = ev.pooled_metrics([a, b])
+    assert m["accuracy"] == round(1 / 3, 4)  # 1 of 3 questions, not the mean of 1.0 and 0.0
+    assert m["latency_ms_p50"] == 30.0 and m["corpora"] == ["a", "b"]
+    assert m["n_questions"] == {"original": 3, "paraphrase": 0, "updated": 0}
+
+
+def _fake_tree(tmp_path, monkeypatch, splits_text: str):
+    corpora = tmp_path / "corpora"
+    for name in ("tune_a", "test_b"):
+        (corpora / name).mkdir(parents=True)
+    (corpora / "SPLITS.yaml").write_text(splits_text)
+    monkeypatch.setattr(ev, "CORPORA", corpora)
+    monkeypatch.setattr(ev, "SPLITS", corpora / "SPLITS.yaml")
+    monkeypatch.setattr(ev, "RUNS", tmp_path / "runs")
+    return corpora
+
+
+@pytest.mark.parametrize(
+    "text,error",
+    [
+        ("tuning: [tune_a]\n", "`test` must be a non-empty list"),
+        ("tuning: [tune_a]\ntest: [nowhere]\n", "'nowhere', not a folder"),
+        ("tuning: [tune_a, test_b]\ntest: [test_b]\n", "in both tuning and test"),
+        ("- tune_a\n", "expected a mapping"),
+    ],
+)
+def test_bad_splits_file_names_the_problem(tmp_path, monkeypatch, text, error):
+    _fake_tree(tmp_path, monkeypatch, text)
+    with pytest.raises(ConfigError, match=error):
+        ev.load_splits(ev.SPLITS)
+
+
+def test_pool_only_prints_test_figures_but_never_test_answers(tmp_path, monkeypatch, capsys):
+    _fake_tree(tmp_path, monkeypatch, "tuning: [tune_a]\ntest:\n  - name: test_b\n")
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    secret = "SECRET-TEST-QUESTION about the ferry?"
+    for name, split, question in (("tune_a", "tuning", FERRY), ("test_b", "test", secret)):
+        ans = [record("q1", "original", _json("07:00"), question=question, latency=5.0)]
+        run = {"corpus": name, "split": split, "results": [result("rag", name, ans)]}
+        (runs / f"eval_{name}.json").write_text(json.dumps(run))
+    ev.main(["--pool-only", "--misses", "5"])
+    out = capsys.readouterr().out
+    assert "tune_a (tuning)" in out and "test_b (test)" in out and "pooled test" in out
+    assert FERRY in out  # a tuning miss is listed
+    assert "SECRET" not in out  # a test corpus's answers are not
+    pooled = json.loads((runs / "eval_pooled.json").read_text())
+    assert pooled["rows"]["test"]["rag"]["accuracy"] == 0.0
+    assert pooled["splits"] == {"tuning": ["tune_a"], "test": ["test_b"]}
+
+
+def test_answers_table_shows_exact_match_source_and_gold_document():
+    from ui.prototype_results import answers_table
+
+    answers = [
+        record("q1", "original", _json("06:30")),
+        record("q2", "original", _json("The ferry leaves at 06:30.")),
+        record("q1", "updated", "06:30"),
+    ]
+    t = answers_table([result("rag", "a", answers)])
+    assert list(t["verdict"]) == ["right", "right", "right value, source not shown"]
+    assert list(t["exact match"]) == ["yes", "no", "yes"]
+    assert list(t["source right"]) == ["yes", "yes", "no"]
+    assert set(t["gold document"]) == {"timetable"}
+    # An older run without exact match or F1 leaves the cells empty.
+    old = [{k: v for k, v in answers[0].items() if k not in ("exact", "f1")}]
+    t_old = answers_table([{"strategy": "rag", "answers": old}])
+    assert t_old["exact match"].isna().all() and t_old["token F1"].isna().all()

@@ -1,0 +1,78 @@
+"""`ftrag prototype --task DIR`: exit codes and messages as a real subprocess, and the
+output shape with fake models in-process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import FTRAG, ROOT
+from fakes import HashingEmbedder
+
+FIX = Path(__file__).parent / "fixtures"
+
+
+def ftrag(*args):
+    return subprocess.run([*FTRAG, *args], capture_output=True, text=True, cwd=ROOT)
+
+
+@pytest.mark.parametrize(
+    "make,fragment",
+    [
+        (lambda d: None, "task.yaml"),  # an empty directory
+        (lambda d: (d / "task.yaml").write_text("kind: poetry\nname: x\n"), "task.yaml"),
+    ],
+)
+def test_bad_task_dir_exits_2_with_the_loaders_message(tmp_path, make, fragment):
+    make(tmp_path)
+    r = ftrag("prototype", "--strategy", "base", "--task", str(tmp_path))
+    assert r.returncode == 2
+    assert fragment in r.stderr and r.stderr.startswith("error: ")
+    assert "Traceback" not in r.stderr + r.stdout
+
+
+def test_missing_task_dir_and_both_sources(tmp_path):
+    r = ftrag("prototype", "--strategy", "base", "--task", str(tmp_path / "nope"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    r = ftrag("prototype", "--strategy", "base", "--task", str(FIX / "tiny_intents"),
+              "--corpus", str(FIX / "tiny_corpus"))  # fmt: skip
+    assert r.returncode == 2 and "exactly one of --corpus" in r.stderr
+    r = ftrag("prototype", "--strategy", "rag+constrained", "--task", str(FIX / "tiny_intents"))
+    assert r.returncode == 2 and "--strategy: must be one of base, rag, fine_tuning, hybrid" in (
+        r.stderr
+    )
+
+
+class LabelGenerator:
+    name = "fake"
+
+    def generate(self, chats, max_new_tokens=48):
+        from prototype.generate import Generation
+
+        return [Generation("track_order", 20, 1, 0.001) for _ in chats]
+
+
+def test_task_run_prints_its_own_metric_names(monkeypatch, capsys, tmp_path):
+    import prototype.runner as runner
+    from pipeline import cli
+    from prototype.rows import SharedModels
+
+    fake = SharedModels("cpu", generator=LabelGenerator(), embedder=HashingEmbedder())
+    monkeypatch.setattr(runner, "shared_models", lambda dev: fake)
+    out = tmp_path / "run.json"
+    args = ["--strategy", "rag", "--task", str(FIX / "tiny_intents"), "--device", "cpu"]
+    from typer.testing import CliRunner
+
+    r = CliRunner().invoke(cli.app, ["prototype", *args, "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    head = r.stdout.splitlines()[0].split()
+    assert head[:4] == ["strategy", "acc", "macro_f1", "format_compliance"]
+    assert "acc_new_labels" in head and "source_acc" not in head
+    payload = json.loads(out.read_text())
+    assert payload["task"] == "classification" and payload["strategy"] == "rag"
+    # 4 of 16 test messages are track_order
+    assert payload["metrics"]["accuracy"] == 0.25
+    r = CliRunner().invoke(cli.app, ["prototype", *args, "--format", "json"])
+    assert json.loads(r.stdout)["metrics"]["accuracy"] == 0.25

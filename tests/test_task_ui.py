@@ -1,0 +1,121 @@
+"""The app's side of behaviour tasks (issue 16.5): a user's own task dataset uploaded as a .zip
+of its folder, and the task results view (its own metric names, every example, CSV)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.errors import AdvisorError
+from prototype.task_data import task_from_uploads
+from ui.task_picker import _zip_files
+
+TINY = Path(__file__).parent / "fixtures" / "tiny_intents"
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _folder(prefix: str) -> dict[str, bytes]:
+    return {
+        f"{prefix}{p.relative_to(TINY).as_posix()}": p.read_bytes()
+        for p in sorted(TINY.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.parametrize("prefix", ["", "my_task/"])
+def test_a_zipped_task_folder_loads_with_or_without_its_top_folder(prefix):
+    files = _folder(prefix) | {"__MACOSX/._task.yaml": b"junk", f"{prefix}.DS_Store": b"x"}
+    got = _zip_files("task.zip", _zip(files))
+    assert set(got) == {
+        "task.yaml",
+        "train.jsonl",
+        "test.jsonl",
+        *(f"update/{n}" for n in ("task.yaml", "train.jsonl", "test.jsonl")),
+    }
+    ds = task_from_uploads(got, "upload")
+    assert ds.kind == "classification" and ds.update is not None and ds.new_labels
+
+
+def test_a_zip_with_a_stray_file_or_a_corrupt_zip_is_refused_by_name():
+    got = _zip_files("t.zip", _zip(_folder("") | {"../../etc/passwd": b"x"}))
+    with pytest.raises(AdvisorError, match="unexpected file"):
+        task_from_uploads(got, "upload")
+    with pytest.raises(AdvisorError, match="t.zip"):
+        _zip_files("t.zip", b"PK\x03\x04 not really a zip")
+
+
+def _results_script():
+
+    from ui import task_results
+
+    def row(strategy, acc, toks, answers):
+        m = {
+            "accuracy": acc,
+            "macro_f1": acc - 0.05,
+            "format_compliance": 1.0,
+            "accuracy_updated": acc / 2,
+            "accuracy_new_labels": 0.0 if strategy == "fine_tuning" else 0.8,
+            "latency_ms_p50": 100.0,
+            "latency_ms_p95": 150.0,
+            "build_seconds": 3.0,
+            "prompt_tokens_mean": toks,
+            "peak_rss_mb": 900,
+        }
+        return {"strategy": strategy, "task": "classification", "metrics": m, "answers": answers}
+
+    ans = [
+        {
+            "id": "a",
+            "kind": "original",
+            "text": "refund pls",
+            "raw": "refund_request",
+            "gold": "refund_request",
+            "correct": True,
+            "compliant": True,
+            "latency_ms": 90.0,
+        },
+        {
+            "id": "b",
+            "kind": "updated",
+            "text": "gift card?",
+            "raw": "promo_code",
+            "gold": "gift_card",
+            "correct": False,
+            "compliant": True,
+            "latency_ms": None,
+        },
+    ]
+    res = {
+        "results": [row("rag", 0.8, 600.0, ans), row("fine_tuning", 0.95, 40.0, ans[:1])],
+        "corpus": "tiny_intents",
+        "run_id": 7,
+    }
+    assert task_results.is_task_run(res["results"])
+    task_results.show(res)
+
+
+def test_task_results_show_the_tasks_metrics_and_every_example():
+    at = AppTest.from_function(_results_script, default_timeout=30)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Classification results on tiny\\_intents" in h.value for h in at.subheader)
+    assert [m.label for m in at.metric] == ["RAG", "Fine-tuning"]
+    assert [m.value for m in at.metric] == ["80%", "95%"]
+    table = at.dataframe[0].value
+    assert {"Macro-F1", "New labels", "Prompt tok"} <= set(table.columns)
+    examples = at.dataframe[1].value
+    assert len(examples) == 3 and set(examples["right"]) == {"yes", "no"}
+    at.multiselect(key="w.task.f.right").set_value(["no"]).run()
+    assert len(at.dataframe[1].value) == 1
+    assert at.get("plotly_chart")

@@ -1,0 +1,133 @@
+"""Results of a behaviour-task run (classification, extraction): the task's own metrics per row,
+what each row's prompt costs against what it scores, and every scored example (filterable,
+exportable as CSV). Metric names and their order come from the task's TaskSpec."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from core.registry import TASKS
+from report.sections.prototype import METRIC_COLUMNS
+from ui.common import colour, label, md, pct
+
+COSTS = ("prompt_tokens_mean", "latency_ms_p50")
+
+
+def metric_label(key: str) -> str:
+    """The report's column title for a metric, so app and report name it alike."""
+    return METRIC_COLUMNS.get(key, (key.replace("_", " "),))[0]
+
+
+def _spec(results: list[dict]):
+    return TASKS.get(results[0].get("task", "knowledge_qa"))
+
+
+def is_task_run(results: list[dict]) -> bool:
+    return bool(results) and _spec(results).data == "dataset"
+
+
+def metrics_frame(results: list[dict]) -> pd.DataFrame:
+    keys = [*_spec(results).metrics, *COSTS, "build_seconds"]
+    rows = [
+        {"row": label(r["strategy"]), **{metric_label(k): r["metrics"].get(k) for k in keys}}
+        for r in results
+    ]
+    return pd.DataFrame(rows).set_index("row")
+
+
+def metrics_figure(results: list[dict]) -> go.Figure:
+    """Left: the task's metrics per row (grouped bars). Right: prompt length per row, the
+    price of each row's answers (fine-tuning's short prompt against few-shot retrieval)."""
+    spec = _spec(results)
+    fig = make_subplots(
+        rows=1, cols=2, column_widths=[0.7, 0.3], subplot_titles=("Scores", "Prompt tokens")
+    )
+    for r in results:
+        m = r["metrics"]
+        fig.add_bar(
+            x=[metric_label(k) for k in spec.metrics],
+            y=[m.get(k) for k in spec.metrics],
+            name=label(r["strategy"]),
+            marker_color=colour(r["strategy"]),
+            legendgroup=r["strategy"],
+            row=1,
+            col=1,
+        )
+        fig.add_bar(
+            x=[label(r["strategy"])],
+            y=[m.get("prompt_tokens_mean")],
+            marker_color=colour(r["strategy"]),
+            legendgroup=r["strategy"],
+            showlegend=False,
+            row=1,
+            col=2,
+        )
+    fig.update_yaxes(range=[0, 1], tickformat=".0%", row=1, col=1)
+    fig.update_layout(barmode="group", height=380, margin=dict(t=40, b=10))
+    return fig
+
+
+def answers_frame(results: list[dict]) -> pd.DataFrame:
+    rows = []
+    for r in results:
+        for a in r.get("answers") or ():
+            gold = a.get("gold")
+            rows.append(
+                {
+                    "row": label(r["strategy"]),
+                    "set": "after update" if a.get("kind") == "updated" else "test",
+                    "text": a.get("text"),
+                    "gold": gold if isinstance(gold, str) else json.dumps(gold),
+                    "output": a.get("raw"),
+                    "right": "yes" if a.get("correct") else "no",
+                    "valid format": "yes" if a.get("compliant") else "no",
+                    "latency ms": a.get("latency_ms"),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def show(res: dict) -> None:
+    results = res["results"]
+    spec = _spec(results)
+    where = f" on {md(res.get('corpus', ''))}" if res.get("corpus") else ""
+    saved = f" (saved as run {res['run_id']})" if res.get("run_id") else ""
+    st.subheader(f"{spec.label} results{where}{saved}")
+    head, *rest = spec.metrics
+    for col, r in zip(st.columns(len(results)), results, strict=True):
+        m = r["metrics"]
+        col.metric(label(r["strategy"]), pct(m.get(head)), help=metric_label(head))
+        col.caption(" · ".join(f"{metric_label(k)} {pct(m.get(k))}" for k in rest))
+    percent = {
+        metric_label(k): st.column_config.NumberColumn(format="percent") for k in spec.metrics
+    }
+    st.dataframe(metrics_frame(results), key="w.task.table", column_config=percent)
+    st.plotly_chart(metrics_figure(results), key="fig.task.metrics")
+    st.caption(
+        "After the update, retrieval rows index the new examples and fine-tuning is not "
+        "retrained: new labels or a new field reach it only through retrieval."
+    )
+    table = answers_frame(results)
+    if table.empty:
+        return
+    st.subheader(f"Every example ({len(table):,})")
+    shown = table
+    for col, column in zip(st.columns(3), ("row", "set", "right"), strict=True):
+        picked = col.multiselect(column, sorted(set(table[column])), key=f"w.task.f.{column}")
+        if picked:
+            shown = shown[shown[column].isin(picked)]
+    st.caption(f"{len(shown):,} of {len(table):,} examples shown (no filter picked = all).")
+    st.dataframe(shown, hide_index=True, key="w.task.answers")
+    st.download_button(
+        "Download these examples (CSV)",
+        shown.to_csv(index=False).encode("utf-8"),
+        file_name="ftrag_task_answers.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key="w.task.answers.csv",
+    )
