@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -59,6 +60,10 @@ class UpdateItem:
     aliases: tuple[str, ...] = ()
 
 
+def _train_side(qid: str) -> bool:
+    return zlib.crc32(qid.encode("utf-8")) % 2 == 0
+
+
 @dataclass(frozen=True)
 class Corpus:
     name: str
@@ -83,6 +88,18 @@ class Corpus:
         if self.qa is None:
             return ()
         return tuple(q for q in self.updated().qa or () if q.id in self.update_qa)
+
+    def trainable_qa(self) -> tuple[QAItem, ...]:
+        """The pairs a training row may learn from: every written pair, and the half of the
+        generated (suggested, then accepted) pairs on the training side."""
+        return tuple(q for q in self.qa or () if not q.generated or _train_side(q.id))
+
+    def scored_qa(self) -> tuple[QAItem, ...]:
+        """The pairs every row is scored on: every written pair, and the other half of the
+        generated ones. A suggestion echoes its document sentence, so one both trained on and
+        scored would flatter fine-tuning; each generated pair is therefore one or the other,
+        never both (split by a hash of its id, so a run is repeatable)."""
+        return tuple(q for q in self.qa or () if not q.generated or not _train_side(q.id))
 
     def sample(self, n_questions: int = 20, paraphrases: int = 1, seed: int = 0) -> Corpus:
         """A smaller corpus for a quick run: every question whose answer the update changes

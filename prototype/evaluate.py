@@ -64,12 +64,11 @@ def corpus_questions(corpus, kinds: Sequence[str] = ("original", "paraphrase")) 
     if corpus.qa is None:
         return []
     out: list[Question] = []
+    scored = corpus.scored_qa()  # a generated pair trained on is never scored (issue 18)
     if "original" in kinds:
-        out += [
-            Question(q.id, "original", q.question, q.answer, q.aliases, q.doc) for q in corpus.qa
-        ]
+        out += [Question(q.id, "original", q.question, q.answer, q.aliases, q.doc) for q in scored]
     if "paraphrase" in kinds:
-        for q in corpus.qa:
+        for q in scored:
             out += [
                 Question(f"{q.id}.p{i}", "paraphrase", p, q.answer, q.aliases, q.doc)
                 for i, p in enumerate(q.paraphrases, 1)

@@ -35,13 +35,12 @@ def answer_json(answer: str, source: str) -> str:
 
 
 def closed_book_examples(corpus, augment: bool = True, n_rewrites: int = 2) -> list[TrainExample]:
-    """Training rows from the corpus's original questions (never its paraphrases)."""
+    """Training rows from the corpus's original questions (never its paraphrases; of the
+    generated pairs, only the half kept for training: `Corpus.trainable_qa`)."""
     from prototype.augment import rewrites
 
-    if not corpus.qa:
-        return []
     rows = []
-    for q in corpus.qa:
+    for q in corpus.trainable_qa():
         target = answer_json(q.answer, q.doc)
         rows.append(TrainExample(closed_book_messages(q.question), target, True))
         if augment:
@@ -83,7 +82,10 @@ def run_fine_tuning(
     dev = pick_device(device)
     examples = closed_book_examples(corpus, s.augment, s.n_rewrites)
     if not examples:
-        raise CorpusError(f"fine_tuning: corpus `{corpus.name}` has no qa.jsonl to train on")
+        raise CorpusError(
+            f"fine_tuning: corpus `{corpus.name}` has no question-answer pairs to train on "
+            "(write some, or accept more suggestions: half of those are kept for scoring)"
+        )
     model, tok = load_generator(dev)  # a fresh base: LoRA modifies the model it is added to
     pm, st, path = train_or_load(
         model,

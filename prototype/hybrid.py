@@ -175,10 +175,11 @@ def raft_examples(corpus, index, hs: HybridSettings) -> tuple[list[TrainExample]
     from prototype.scoring import normalise
 
     rng = random.Random(hs.seed)
-    qa = list(corpus.qa or ())
+    qa = list(corpus.trainable_qa())  # a generated pair is trained on or scored, not both
     trained = sorted(rng.sample(range(len(qa)), max(1, round(hs.train_share * len(qa)))))
     pool = [qa[i] for i in trained]  # counterfactual values come from these only
-    measured = [qa[i] for i in range(len(qa)) if i not in set(trained)]
+    taught = {qa[i].id for i in trained}
+    measured = [q for q in corpus.scored_qa() if q.id not in taught]
     measured += list(corpus.changed_qa()) if corpus.update_qa else []
     avoid = frozenset(normalise(a) for o in measured for a in (o.answer, *o.aliases))
     rows: list[TrainExample] = []
@@ -256,8 +257,11 @@ def run_hybrid(
     from prototype.index import RagIndex
 
     hs = settings or HybridSettings()
-    if not corpus.qa:
-        raise CorpusError(f"hybrid: corpus `{corpus.name}` has no qa.jsonl to train on")
+    if not corpus.trainable_qa():
+        raise CorpusError(
+            f"hybrid: corpus `{corpus.name}` has no question-answer pairs to train on "
+            "(write some, or accept more suggestions: half of those are kept for scoring)"
+        )
     dev = pick_device(device)
     t0 = time.perf_counter()
     index = RagIndex.build(corpus.docs, (models or SharedModels(dev)).embedder)

@@ -3,7 +3,9 @@ imported from CSV, or accepted from suggestions drawn from their documents.
 
 A generated suggestion stays marked `generated` and counts only once the user ticks
 `accepted`; a row the user typed or imported counts as written. The accepted rows become the
-corpus's qa.jsonl (downloadable), so every QA metric, and fine-tuning, runs on their data.
+corpus's qa.jsonl (downloadable), so every QA metric, and fine-tuning, runs on their data. An
+accepted suggestion keeps `generated: true` there: it is then either trained on or scored,
+never both (`Corpus.trainable_qa` / `scored_qa`).
 """
 
 from __future__ import annotations
@@ -165,7 +167,8 @@ def editor(corpus_key: str, docs: dict) -> bytes | None:
     n_gen = sum(r["generated"] for r in rows)
     st.caption(
         f"{len(rows)} question(s) count ({n_gen} accepted from suggestions); "
-        f"{len(edited) - len(rows)} do not yet."
+        f"{len(edited) - len(rows)} do not yet. Accepted suggestions echo their sentence, so "
+        "each is used either to train fine-tuning or to score, never both (about half each)."
     )
     if not rows:
         return None
