@@ -278,9 +278,8 @@ def render() -> None:
         (*STRATEGIES.values(), "all"),
         default=recommended,  # the page follows the decision; any other is one click away
         help=f"Pre-selected: the recommendation for this profile ({label(recommended)}).",
-        format_func=lambda s: (
-            ("All rows (" + ", ".join(spec.rows) + ")") if s == "all" else label(s)
-        ),
+        # "all": the caption under the control names each row in plain words
+        format_func=lambda s: f"All {len(spec.rows)} rows" if s == "all" else label(s),
         key="w.proto.strategy",
     )
     quick = is_corpus and c2.toggle(
