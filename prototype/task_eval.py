@@ -87,7 +87,9 @@ def same_value(pred: object, gold: object, type_: str) -> bool:
     if gold is None or pred is None:
         return gold is None and pred is None
     if type_ == "number":
-        if not has_type(pred, "number") or not isinstance(gold, int | float):
+        if not isinstance(pred, int | float) or isinstance(pred, bool):
+            return False
+        if not isinstance(gold, int | float):
             return False
         return abs(float(pred) - float(gold)) <= 1e-9 * max(1.0, abs(float(gold)))
     return isinstance(pred, str) and pred.strip() == str(gold).strip()

@@ -34,13 +34,13 @@ import json
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from prototype.adapters import train_or_load
 from prototype.evaluate import Answer, AnswerFn
 from prototype.lora import LoraSettings, TrainExample
-from prototype.rows import RunContext
+from prototype.rows import RunContext, SharedModels
 from prototype.task_eval import answer_cases, cases, evaluate_task, task_metrics
 from prototype.task_index import ExampleIndex
 
@@ -103,9 +103,10 @@ def few_shot_messages(schema, text: str, shots: Sequence) -> Messages:
 
 
 def max_new_tokens(schema) -> int:
-    """Room for the longest answer: a label is a few tokens; a JSON object about 24 tokens a
-    field. A rambling answer is cut here (and scored as cut)."""
-    return 16 if schema.kind == "classification" else 32 + 24 * len(schema.fields)
+    """Room for the longest answer: a label is a few tokens; a JSON object ~14 tokens a field
+    (delivery_notes' longest target: 95 tokens for 7 fields, room 114). A rambling answer is
+    cut here (and scored as cut); a longer cap only makes the base rows ramble longer."""
+    return 16 if schema.kind == "classification" else 16 + 14 * len(schema.fields)
 
 
 # -- answer functions ----------------------------------------------------------------------
@@ -167,8 +168,8 @@ RAG_K = {"classification": 6, "extraction": 3}
 # on the top 2 layers only, at a high LR: each epoch costs half of 4 layers, and on
 # support_intents (tuning set, 2-core CPU shared with other jobs, 1 torch thread) 2 layers
 # reached test accuracy .81 (train set fit exactly after 8 epochs, 171 s) where 4 layers
-# at LR 2e-3 got .65 in the same time (2 epochs). The time cap keeps a run near the issue's
-# 180 s (it is checked at the end of an epoch).
+# at LR 2e-3 got .65 in the same time (2 epochs). The time cap is checked at the end of an
+# epoch and includes the one frozen-layer pass over every training token.
 TASK_LORA = LoraSettings(
     rank=16,
     alpha=32,
@@ -182,23 +183,43 @@ TASK_LORA = LoraSettings(
     anneal_at=0.9,
     augment=False,
 )
+# Extraction rows are ~4x longer (a note of ~150 tokens, a JSON target of ~70), so the
+# frozen-layer pass alone took ~170 s on delivery_notes on the shared CPU, and one epoch left
+# the JSON keys half learnt (`recipient_recipient...`). It gets more time, far over the
+# issue's 180 s on this CPU: the run JSON records the seconds.
+FT_LORA = {
+    "classification": TASK_LORA,
+    "extraction": replace(TASK_LORA, max_seconds=600.0),
+}
 
 
 @dataclass(frozen=True)
 class HybridTaskSettings:
     lora: LoraSettings = replace(TASK_LORA, max_epochs=4)
-    # Fewer neighbours than `rag`: every training row carries them, and the adapter learnt
-    # to read them, so it needs fewer than the base model does.
-    k: dict = field(default_factory=lambda: {"classification": 4, "extraction": 2})
-    # Share of training rows made counterfactual (module docstring).
-    counterfactual: float = 0.3
+    k: int = 6  # neighbours in the prompt, as `rag` (RAG_K)
+    # Share of training rows made counterfactual (module docstring): the higher, the more the
+    # adapter reads labels off the examples rather than recalling them.
+    counterfactual: float = 0.5
     # Share of the training examples the adapter is trained on (all of them stay in the
     # index). Reading the label or fields off the nearest examples is one behaviour, learnt
     # from fewer rows than the mapping itself, and every row carries k examples: with all of
-    # them the frozen-layer pass alone (support_intents, k 4: ~80k tokens) exceeds the 180 s
-    # budget on a 2-core CPU.
-    train_share: float = 0.35
+    # them the frozen-layer pass alone (support_intents, k 6: ~110k tokens) would exceed the
+    # time budget many times. Measured on support_intents with k 4, share .35 and 30%
+    # counterfactual rows (1 epoch in the time cap): accuracy .71, new labels .27.
+    train_share: float = 0.2
     seed: int = 0
+
+
+HYBRID = {
+    "classification": HybridTaskSettings(),
+    # One example of ~220 tokens per row: the frozen-layer pass of 2 would not fit.
+    "extraction": HybridTaskSettings(
+        lora=replace(FT_LORA["extraction"], max_epochs=4),
+        k=1,
+        counterfactual=0.3,
+        train_share=0.35,
+    ),
+}
 
 
 def updated_train(dataset) -> list:
@@ -235,7 +256,7 @@ def counterfactual(schema, e, shots: list, rng: random.Random):
 
 def hybrid_examples(schema, train, index: ExampleIndex, hs: HybridTaskSettings):
     rng = random.Random(hs.seed)
-    k = hs.k[schema.kind]
+    k = hs.k
     picked = sorted(rng.sample(range(len(train)), max(1, round(hs.train_share * len(train)))))
     train = [train[i] for i in picked]
     neighbours = index.search([e.text for e in train], k, exclude=[e.id for e in train])
@@ -248,6 +269,11 @@ def hybrid_examples(schema, train, index: ExampleIndex, hs: HybridTaskSettings):
 
 
 # -- rows ----------------------------------------------------------------------------------
+def _models(ctx: RunContext) -> SharedModels:
+    assert ctx.models is not None  # RunContext fills it in
+    return ctx.models
+
+
 def _meta(ctx: RunContext, **kw) -> dict:
     from prototype.backbone import GENERATOR_NAME
 
@@ -255,7 +281,7 @@ def _meta(ctx: RunContext, **kw) -> dict:
 
 
 def run_base(dataset, ctx: RunContext) -> PrototypeResult:
-    gen = ctx.models.generator
+    gen = _models(ctx).generator
     upd = dataset.update
     return evaluate_task(
         "base",
@@ -270,9 +296,9 @@ def run_base(dataset, ctx: RunContext) -> PrototypeResult:
 
 
 def run_rag(dataset, ctx: RunContext, k: int | None = None) -> PrototypeResult:
-    gen = ctx.models.generator
+    gen = _models(ctx).generator
     k = k or RAG_K[dataset.kind]
-    index = ExampleIndex(ctx.models.embedder)
+    index = ExampleIndex(_models(ctx).embedder)
     build_s = index.add(dataset.train)
     meta: dict = {"model": gen.name, "device": ctx.device, "k": k, "prompt": "few-shot"}
 
@@ -323,7 +349,7 @@ def _local(pm, tok):
 def run_fine_tuning(
     dataset, ctx: RunContext, settings: LoraSettings | None = None
 ) -> PrototypeResult:
-    s = settings or TASK_LORA
+    s = settings or FT_LORA[dataset.kind]
     examples = ft_examples(dataset.schema, dataset.train)
     pm, st, path, tok = _train(dataset, ctx, examples, s, "ft", "fine_tuning: train")
     extra: dict = {}
@@ -375,9 +401,9 @@ def run_fine_tuning(
 def run_hybrid(
     dataset, ctx: RunContext, settings: HybridTaskSettings | None = None
 ) -> PrototypeResult:
-    hs = settings or HybridTaskSettings()
-    k = hs.k[dataset.kind]
-    index = ExampleIndex(ctx.models.embedder)
+    hs = settings or HYBRID[dataset.kind]
+    k = hs.k
+    index = ExampleIndex(_models(ctx).embedder)
     index_s = index.add(dataset.train)
     examples = hybrid_examples(dataset.schema, dataset.train, index, hs)
     pm, st, path, tok = _train(dataset, ctx, examples, hs.lora, "hybrid", "hybrid: train")

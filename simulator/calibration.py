@@ -113,6 +113,12 @@ class Results(BaseModel):
 
     results: list[Result] = Field(min_length=1)
     meta: dict[str, Any] = {}
+    # What `ftrag prototype --strategy all` writes beside the results: recorded, not used.
+    corpus: str | None = None
+    task: str | None = None  # a task run: the dataset's name
+    kind: Annotated[str | None, AfterValidator(_registered_task)] = None
+    strategies: list[str] = []
+    note: str | None = None
 
 
 @dataclass(frozen=True)

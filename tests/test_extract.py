@@ -206,15 +206,20 @@ def tiny_extractive_result():
 @pytest.mark.slow
 def test_real_extractive_reader_on_tiny_corpus(tiny_extractive_result):
     """Measured on this corpus (CPU, 2026-11-25): accuracy 0.67 (4 of 6), paraphrased 0.50,
-    updated 1.00, source 0.83; format is 1.00 by construction (it is the constrained row).
-    The thresholds sit one answer below the measurement."""
+    source 0.83; format is 1.00 by construction (it is the constrained row). The thresholds
+    sit one answer below the measurement. Changed facts under strict scoring (2026-12-06):
+    0.5, both read from the re-indexed documents with the right source, but t1's span
+    "07:30 from Tuesday to Saturday" adds two words the question did not ask for, which
+    strict containment rejects (containment alone credited it: 1.00)."""
     r = tiny_extractive_result
     m = r.metrics
     assert r.strategy == "rag+constrained"
     assert m["format_compliance"] == 1.0
     assert m["accuracy"] >= 0.5
     assert m["accuracy_paraphrased"] >= 0.4
-    assert m["accuracy_updated"] == 1.0  # re-indexed, never retrained: fresh
+    assert m["accuracy_updated"] >= 0.5  # re-indexed, never retrained: fresh
+    updated = [a for a in r.answers if a["kind"] == "updated"]
+    assert all(a["source_correct"] for a in updated)  # each read from the changed document
     assert m["source_accuracy"] >= 0.75
     for a in r.answers:  # every answer is a span copied from what the reader was shown
         answer = json.loads(a["raw"])["answer"]

@@ -217,10 +217,15 @@ def tiny_rag_result():
 
 @pytest.mark.slow
 def test_real_rag_answers_tiny_corpus(tiny_rag_result):
-    """Measured on this corpus (CPU, greedy): plain-RAG accuracy 0.33 on originals (the 135M
-    reader, not retrieval, is the bottleneck: the right document is retrieved every time)."""
+    """Measured on this corpus (CPU, greedy, 2026-12-06, strict scoring): plain-RAG accuracy
+    0.17 on originals (1 of 6), token F1 0.16, exact match 0. The free reader copies whole
+    sentences ("... opens at 06:15 from Tuesday to Saturday and closes at 14:00 ..."), which
+    hold competing values or run far past the gold; containment alone credited 0.33. The
+    135M reader, not retrieval, is the bottleneck: the right document is retrieved every
+    time."""
     m = tiny_rag_result.metrics
-    assert m["accuracy"] >= 0.3
+    assert m["accuracy"] > 0  # at least one answer strictly right
+    assert m["token_f1"] >= 0.1
     originals = [r for r in tiny_rag_result.answers if r["kind"] == "original"]
     assert all(r["gold_doc"] in r["retrieved"] for r in originals)  # recall@3 = 1
     assert m["build_seconds"] > 0 and m["latency_ms_p50"] > 0

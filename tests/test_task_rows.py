@@ -298,12 +298,12 @@ def test_unknown_row_for_a_task_is_a_config_error():
 def test_real_classification_ft_learns_labels_and_cannot_reach_the_new_one(tmp_path, monkeypatch):
     """SmolLM2 + LoRA on 32 messages of 4 intents: fine-tuning learns the labels (well above
     the zero-shot base and chance, 0.25) with format on the raw text, and never writes the
-    label added after training; few-shot retrieval writes it."""
+    label added after training; few-shot retrieval writes it, and so does FT retrained."""
     from prototype.runner import run_task_strategy
 
     monkeypatch.setenv("FTRAG_ADAPTERS", str(tmp_path))
     ds = load_task(INTENTS)
-    ft = run_task_strategy("fine_tuning", ds, "cpu")
+    ft = run_task_strategy("fine_tuning", ds, "cpu", retrain=True)
     base = run_task_strategy("base", ds, "cpu")
     rag = run_task_strategy("rag", ds, "cpu")
     m = ft.metrics
@@ -317,6 +317,9 @@ def test_real_classification_ft_learns_labels_and_cannot_reach_the_new_one(tmp_p
     assert m["accuracy_new_labels"] == 0.0
     assert not any(r["raw"].strip() == "report_bug" for r in ft.answers)
     assert rag.metrics["accuracy_new_labels"] > 0
+    # --retrain: a second adapter on the updated training set reaches the new label
+    assert ft.extra_metrics["accuracy_new_labels_retrained"] > 0
+    assert ft.extra_metrics["retrain_seconds"] > 0
     assert m["prompt_tokens_mean"] < rag.metrics["prompt_tokens_mean"] / 3
 
 
@@ -338,6 +341,9 @@ def test_calibration_reads_the_tasks_accuracy(kind, key):
     run = PrototypeRun([_task_result("fine_tuning", kind, 0.91), _task_result("rag", kind, 0.7)])
     cal = parse_calibration(json.loads(json.dumps(run.to_dict())), "run.json")
     assert cal.accuracies() == {"fine_tuning": 0.91, "rag": 0.7}
+    # what `ftrag prototype --strategy all --task` writes beside the results is accepted
+    cli = {**run.to_dict(), "task": "d", "kind": kind, "strategies": ["fine_tuning", "rag"]}
+    assert parse_calibration(cli, "run.json").accuracies() == cal.accuracies()
     with pytest.raises(ConfigError, match="task"):
         parse_calibration({"results": [{**run.to_dict()["results"][0], "task": "poems"}]}, "x")
 
