@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from core.errors import JobCancelled
 from core.progress import Progress
@@ -123,27 +124,32 @@ def answer_questions(
     cancel: threading.Event | None = None,
     batch_size: int = DEFAULT_BATCH,
     latency_queries: int = 0,
+    text: Callable[[Any], str] = lambda q: q.question,
+    score: Callable[[Any, Answer, bool], dict] | None = None,
 ) -> list[dict]:
     """Answer `questions` (first `latency_queries` one at a time, then batched) -> records.
 
-    `cancel` is checked before every batch; a set event raises JobCancelled.
+    `cancel` is checked before every batch; a set event raises JobCancelled. `text` and
+    `score` (default: a question's text, `score_record`) let a behaviour task's examples go
+    through the same loop (`prototype.task_eval`).
     """
+    score = score or score_record
     records: list[dict] = []
     i, n = 0, len(questions)
     if progress:
         progress(stage, 0, n, {})
     if latency_queries and questions:
-        answer_fn([questions[0].question])  # warm-up, not scored (module docstring)
+        answer_fn([text(questions[0])])  # warm-up, not scored (module docstring)
     while i < n:
         if cancel is not None and cancel.is_set():
-            raise JobCancelled(f"{stage}: cancelled after {i} of {n} questions")
+            raise JobCancelled(f"{stage}: cancelled after {i} of {n}")
         size = 1 if i < latency_queries else max(1, batch_size)
         chunk = questions[i : i + size]
-        answers = answer_fn([q.question for q in chunk])
+        answers = answer_fn([text(q) for q in chunk])
         if len(answers) != len(chunk):
             raise RuntimeError(f"answer function returned {len(answers)} for {len(chunk)}")
         records += [
-            score_record(q, a, size == 1 and i < latency_queries)
+            score(q, a, size == 1 and i < latency_queries)
             for q, a in zip(chunk, answers, strict=True)
         ]
         i += len(chunk)

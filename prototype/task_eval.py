@@ -42,6 +42,7 @@ from prototype.evaluate import (
     AnswerFn,
     _percentile,
     _share,
+    answer_questions,
 )
 
 KINDS = ("original", "updated")
@@ -160,38 +161,10 @@ def score_case(c: Case, a: Answer, latency_measured: bool) -> dict[str, Any]:
     }
 
 
-def answer_cases(
-    answer_fn: AnswerFn,
-    todo: Sequence[Case],
-    *,
-    stage: str,
-    progress: Progress | None = None,
-    cancel: threading.Event | None = None,
-    batch_size: int = DEFAULT_BATCH,
-    latency_queries: int = 0,
-) -> list[dict]:
-    """Answer `todo` (the first `latency_queries` one at a time, then batched) -> records."""
-    records: list[dict] = []
-    n = len(todo)
-    if progress:
-        progress(stage, 0, n, {})
-    if latency_queries and todo:
-        answer_fn([todo[0].text])  # warm-up, not scored
-    i = 0
-    while i < n:
-        if cancel is not None and cancel.is_set():
-            raise JobCancelled(f"{stage}: cancelled after {i} of {n} examples")
-        size = 1 if i < latency_queries else max(1, batch_size)
-        timed = i < latency_queries
-        chunk = todo[i : i + size]
-        answers = answer_fn([c.text for c in chunk])
-        if len(answers) != len(chunk):
-            raise RuntimeError(f"answer function returned {len(answers)} for {len(chunk)}")
-        records += [score_case(c, a, timed) for c, a in zip(chunk, answers, strict=True)]
-        i += len(chunk)
-        if progress:
-            progress(stage, i, n, {"correct": sum(r["correct"] for r in records)})
-    return records
+def answer_cases(answer_fn: AnswerFn, todo: Sequence[Case], **kw) -> list[dict]:
+    """Answer `todo` through the QA protocol's loop (batching, latency sample, cancel,
+    streamed progress) -> records scored by `score_case`."""
+    return answer_questions(answer_fn, todo, text=lambda c: c.text, score=score_case, **kw)
 
 
 def _macro_f1(records: list[dict], labels: Sequence[str]) -> float | None:
