@@ -221,9 +221,23 @@ def load_embedder(device: str | None = None):
     from sentence_transformers import SentenceTransformer
 
     set_threads()
-    return SentenceTransformer(
+    model = SentenceTransformer(
         str(embedder_path()), device=pick_device(device), local_files_only=True
     )
+    model.ftrag_name = EMBEDDER_NAME  # tags the real model: only it may use the on-disk store
+    return model
+
+
+def embedding_store_for(embedder):
+    """The persistent embedding store for the real embedder (re-runs embed only new chunks),
+    or None for any other (a test's fake would be refused by the store's probe check, and its
+    vectors must never reach the user's cache)."""
+    name = getattr(embedder, "ftrag_name", None)
+    if name != EMBEDDER_NAME:
+        return None
+    from prototype.index_store import EmbeddingStore
+
+    return EmbeddingStore.for_embedder(name)
 
 
 def _version(dist: str) -> str:

@@ -251,7 +251,12 @@ def run_hybrid(
     update re-index only the changed documents and answer with the same adapter. Only the
     embedder of `models` is used: the adapter is trained on a fresh base model."""
     from core.errors import CorpusError
-    from prototype.backbone import GENERATOR_NAME, load_generator, pick_device
+    from prototype.backbone import (
+        GENERATOR_NAME,
+        embedding_store_for,
+        load_generator,
+        pick_device,
+    )
     from prototype.evaluate import evaluate_strategy
     from prototype.generator import LocalGenerator
     from prototype.index import RagIndex
@@ -264,7 +269,8 @@ def run_hybrid(
         )
     dev = pick_device(device)
     t0 = time.perf_counter()
-    index = RagIndex.build(corpus.docs, (models or SharedModels(dev)).embedder)
+    embedder = (models or SharedModels(dev)).embedder
+    index = RagIndex.build(corpus.docs, embedder, store=embedding_store_for(embedder))
     index_s = time.perf_counter() - t0
     examples, trained_ids = raft_examples(corpus, index, hs)
     model, tok = load_generator(dev)

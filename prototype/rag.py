@@ -212,7 +212,7 @@ def run_rag(
     """Evaluate RAG on `corpus`: index, answer, apply the update by re-indexing only the
     changed documents, answer the changed questions. `models` = the generator and embedder
     to reuse; loaded offline otherwise."""
-    from prototype.backbone import EMBEDDER_NAME, pick_device
+    from prototype.backbone import EMBEDDER_NAME, embedding_store_for, pick_device
     from prototype.evaluate import evaluate_strategy
 
     dev = pick_device(device)
@@ -224,7 +224,9 @@ def run_rag(
     name = "rag+constrained" if constrained else "rag"
     if progress:
         progress(f"{name}: indexing", 0, len(corpus.docs), {})
-    index = RagIndex.build(corpus.docs, embedder, settings=settings)
+    index = RagIndex.build(
+        corpus.docs, embedder, settings=settings, store=embedding_store_for(embedder)
+    )
     if progress:
         progress(
             f"{name}: indexing",

@@ -147,10 +147,11 @@ def answer_live(strategy: str, corpus, question: str, device: str | None = None)
         from prototype.base import closed_book_answerer
 
         return closed_book_answerer(generator)([question])[0]
+    from prototype.backbone import embedding_store_for
     from prototype.index import RagIndex
     from prototype.rag import RagReader
     from prototype.relevance import not_in_documents
 
-    index = RagIndex.build(corpus.docs, shared.embedder)
+    index = RagIndex.build(corpus.docs, shared.embedder, store=embedding_store_for(shared.embedder))
     refused = not_in_documents(index, question)  # off-topic: say so, never guess a span
     return refused or RagReader(index, generator, constrained=constrained)([question])[0]

@@ -190,3 +190,20 @@ def test_real_minilm_retrieval_is_identical_with_and_without_the_store(tmp_path)
     assert plain_hits == cold_hits == warm_hits  # ids and float scores, exactly
     top = plain_hits[0][0][0]
     assert plain.chunks[top].doc_id == corpus.qa[0].doc  # and retrieval is right, not just equal
+
+
+def test_rows_use_the_store_only_for_the_real_embedder(tmp_path, monkeypatch):
+    """Issue 18.4: the prototype rows' indexes persist embeddings (a re-run embeds only new
+    chunks), but only the real MiniLM, which `load_embedder` tags, may write to the store: a
+    test's fake would fail the probe check and its vectors must never reach the cache."""
+    from fakes import HashingEmbedder
+
+    from prototype.backbone import EMBEDDER_NAME, embedding_store_for
+
+    monkeypatch.setenv("FTRAG_CACHE", str(tmp_path))
+    assert embedding_store_for(HashingEmbedder()) is None
+    real = HashingEmbedder()
+    real.ftrag_name = EMBEDDER_NAME
+    store = embedding_store_for(real)
+    assert store is not None and store.name == EMBEDDER_NAME
+    assert tmp_path in store.root.parents
