@@ -60,7 +60,8 @@ class UpdateItem:
     aliases: tuple[str, ...] = ()
 
 
-def _train_side(qid: str) -> bool:
+def on_training_side(qid: str) -> bool:
+    """Which side a generated pair's id puts it on (see `Corpus.scored_qa`)."""
     return zlib.crc32(qid.encode("utf-8")) % 2 == 0
 
 
@@ -92,14 +93,14 @@ class Corpus:
     def trainable_qa(self) -> tuple[QAItem, ...]:
         """The pairs a training row may learn from: every written pair, and the half of the
         generated (suggested, then accepted) pairs on the training side."""
-        return tuple(q for q in self.qa or () if not q.generated or _train_side(q.id))
+        return tuple(q for q in self.qa or () if not q.generated or on_training_side(q.id))
 
     def scored_qa(self) -> tuple[QAItem, ...]:
         """The pairs every row is scored on: every written pair, and the other half of the
         generated ones. A suggestion echoes its document sentence, so one both trained on and
         scored would flatter fine-tuning; each generated pair is therefore one or the other,
         never both (split by a hash of its id, so a run is repeatable)."""
-        return tuple(q for q in self.qa or () if not q.generated or not _train_side(q.id))
+        return tuple(q for q in self.qa or () if not q.generated or not on_training_side(q.id))
 
     def sample(self, n_questions: int = 20, paraphrases: int = 1, seed: int = 0) -> Corpus:
         """A smaller corpus for a quick run: every question whose answer the update changes

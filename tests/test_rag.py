@@ -209,10 +209,16 @@ def test_real_embedder_every_chunk_retrieves_itself_and_right_doc():
 
 
 @pytest.fixture(scope="module")
-def tiny_rag_result():
+def tiny_rag_result(tmp_path_factory):
+    """One real run, its embedding store empty (a tmp root), so the re-embedding counts are
+    the update's own and not what earlier runs left in the user's cache."""
+    from prototype import index_store
     from prototype.rag import run_rag
 
-    return run_rag(load_corpus(TINY), device="cpu")
+    root = tmp_path_factory.mktemp("store")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(index_store, "default_root", lambda name: root / name)
+        return run_rag(load_corpus(TINY), device="cpu")
 
 
 @pytest.mark.slow
