@@ -20,15 +20,10 @@ from pathlib import Path
 
 from PIL import Image
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+# The browser tests' helpers: Debian's chromium and its flags, the full-page shot.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from e2e_app import ARGS, CHROMIUM, full_page_shot  # noqa: E402
+
 WIDTH = 1400
 MAX_BYTES = 1_500_000  # larger shots are quantised to a 256-colour palette
 SLOW_MS = 180_000  # a corpus index build on a shared CPU core can take a while
@@ -51,16 +46,7 @@ def shot(page, path: Path) -> None:
     """The whole page: Streamlit scrolls inside its main container, so the viewport is
     stretched to the content's height first; then the PNG is kept under MAX_BYTES."""
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
-    page.wait_for_timeout(800)  # let plotly finish its transitions
-    size = page.viewport_size
-    height = page.evaluate(
-        "() => { const m = document.querySelector('[data-testid=\"stMainBlockContainer\"]');"
-        " return m ? m.scrollHeight + 120 : 0; }"
-    )
-    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
-    page.wait_for_timeout(600)
-    page.screenshot(path=str(path), full_page=True)
-    page.set_viewport_size(size)
+    full_page_shot(page, path)
     if path.stat().st_size > MAX_BYTES:
         img = Image.open(path).convert("RGB")
         img.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
@@ -132,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     args.outdir.mkdir(parents=True, exist_ok=True)
     out = args.outdir
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": WIDTH, "height": 1000})
         page.set_default_timeout(60_000)
         page.goto(args.url)

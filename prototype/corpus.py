@@ -107,12 +107,11 @@ class Corpus:
         (the freshness experiment needs all of them), topped up at random (seeded) to
         `n_questions`, each keeping its first `paraphrases` paraphrases. Documents stay whole,
         so retrieval is as hard as on the full corpus; only the questions asked shrink."""
-        if (
-            self.qa is None
-            or len(self.qa) <= n_questions
-            and paraphrases >= max((len(q.paraphrases) for q in self.qa), default=0)
-        ):
+        if self.qa is None:
             return self
+        most = max((len(q.paraphrases) for q in self.qa), default=0)
+        if len(self.qa) <= n_questions and paraphrases >= most:
+            return self  # nothing to leave out
         import random
 
         changed = [q for q in self.qa if q.id in self.update_qa]
@@ -215,7 +214,7 @@ def _read_docs_dir(directory: Path, root: Path, problems: _Problems) -> dict[str
     for p in entries:
         label = _rel(p, root)
         if not _inside(p, root):
-            problems.add(f"{label}: symlink points outside the corpus directory")
+            problems.add(f"{label}: symlink points outside {root.name or root}")
             continue
         if p.is_dir():
             problems.add(f"{label}: subdirectories are not supported; put documents directly here")
@@ -338,7 +337,7 @@ def _parse_update_qa(label: str, text: str, qa_ids, problems: _Problems) -> dict
 def _read_text_file(p: Path, root: Path, limit: int, problems: _Problems) -> str | None:
     label = _rel(p, root)
     if not _inside(p, root):
-        problems.add(f"{label}: symlink points outside the corpus directory")
+        problems.add(f"{label}: symlink points outside {root.name or root}")
         return None
     if not p.is_file():
         problems.add(f"{label}: expected a file")

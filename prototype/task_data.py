@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from core.errors import TaskDataError
-from prototype.corpus import _decode, _inside, _json_lines, _Problems
+from prototype.corpus import _decode, _json_lines, _Problems, _read_text_file
 
 KINDS = ("classification", "extraction")
 FIELD_TYPES = ("string", "number", "date")
@@ -415,17 +415,10 @@ def load_task(path: str | Path) -> TaskDataset:
     problems.raise_if_any()
     texts: dict[str, str] = {}
     for rel in sorted(present):
-        p = root / rel
-        if not _inside(p, root):
-            problems.add(f"{rel}: symlink points outside the task directory")
-        elif not p.is_file():
-            problems.add(f"{rel}: expected a file")
-        elif p.stat().st_size > _limit(rel):  # refuse before reading it into memory
-            problems.add(f"{rel}: file is {p.stat().st_size:,} bytes, the limit is {_limit(rel):,}")
-        else:
-            text = _decode(rel, p.read_bytes(), _limit(rel), problems)
-            if text is not None:
-                texts[rel] = text
+        # the corpus loader's checks: inside the root, a file, size refused before reading
+        text = _read_text_file(root / rel, root, _limit(rel), problems)
+        if text is not None:
+            texts[rel] = text
     problems.raise_if_any()
     return _build(root, texts, problems)
 

@@ -112,6 +112,21 @@ def goto(page, title: str) -> None:
     idle(page)
 
 
+def full_page_shot(page, path: Path) -> None:
+    """The whole page: Streamlit scrolls inside its main container, so the viewport is
+    stretched to the content's height for the shot, then restored."""
+    page.wait_for_timeout(500)  # let plotly finish its transitions
+    size = page.viewport_size
+    height = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMainBlockContainer\"]');"
+        " return m ? m.scrollHeight + 120 : 0; }"
+    )
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
+
+
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    full_page_shot(page, SHOTS / f"{name}.png")

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from e2e_app import CHROMIUM, ROOT, SHOTS, open_page, serve_app
+from e2e_app import CHROMIUM, ROOT, SHOTS, open_page, serve_app, shot
 
 RAG_TIMEOUT_S = (
     1200  # model load + index + ~18 answers of a 135M model on a shared, busy 2-core CPU
@@ -42,19 +42,7 @@ def page(server):
 
 
 def _shot(page, name: str) -> None:
-    """A screenshot of the whole page: Streamlit scrolls inside its main container, so the
-    viewport is stretched to the content's height for the shot, then restored."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(500)  # let plotly finish its transition
-    size = page.viewport_size
-    height = page.evaluate(
-        "() => { const m = document.querySelector('[data-testid=\"stMainBlockContainer\"]');"
-        " return m ? m.scrollHeight + 120 : 0; }"
-    )
-    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    page.set_viewport_size(size)
+    shot(page, name)
 
 
 def _goto(page, title: str) -> None:

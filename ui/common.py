@@ -47,3 +47,34 @@ def show_error(err: AdvisorError, title: str | None = None) -> None:
 
 def pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.0%}"
+
+
+def filterable_table(
+    table,
+    filters: dict[str, tuple[str, str]],
+    *,
+    noun: str,
+    key: str,
+    filename: str,
+    note: str = "",
+) -> None:
+    """A table with one multiselect filter per column (`filters`: column -> (title, widget
+    key); none picked = all), a count of what is shown, and a CSV download of exactly that."""
+    shown = table
+    for col, (column, (title, fkey)) in zip(st.columns(len(filters)), filters.items(), strict=True):
+        picked = col.multiselect(title, sorted(set(table[column].dropna())), key=fkey)
+        if picked:
+            shown = shown[shown[column].isin(picked)]
+    st.caption(
+        f"{len(shown):,} of {len(table):,} {noun} shown (no filter picked = all)."
+        + (f" {note}" if note else "")
+    )
+    st.dataframe(shown, hide_index=True, key=key)
+    st.download_button(
+        f"Download these {noun} (CSV)",
+        shown.to_csv(index=False).encode("utf-8"),
+        file_name=filename,
+        mime="text/csv",
+        icon=":material/download:",
+        key=f"{key}.csv",
+    )

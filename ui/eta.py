@@ -128,8 +128,8 @@ def overall(
         return (0.0, None)
     weights = [max(r.seconds, 1e-9) for r in rows]
     total = LOAD_SECONDS + sum(weights)
-    done = LOAD_SECONDS * min(1.0, elapsed / LOAD_SECONDS) if finished == 0 and not current else 0
-    done = max(done, LOAD_SECONDS if (finished or current) else 0)
+    started = finished or current  # models are loaded once a row has made progress
+    done = LOAD_SECONDS if started else LOAD_SECONDS * min(1.0, elapsed / LOAD_SECONDS)
     done += sum(weights[:finished])
     if finished < len(rows):
         done += weights[finished] * current

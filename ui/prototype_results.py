@@ -9,7 +9,7 @@ import streamlit as st
 
 from core.registry import ROWS
 from ui import state
-from ui.common import colour, label, md, pct
+from ui.common import colour, filterable_table, label, md, pct
 
 METRIC_BARS = (
     ("accuracy", "Accuracy"),
@@ -190,28 +190,14 @@ def show_answers(results: list[dict]) -> None:
     if table.empty:
         return
     st.subheader(f"Every answer ({len(table):,})")
-    shown = table
-    for col, (column, title) in zip(
-        st.columns(len(ANSWER_FILTERS)), ANSWER_FILTERS.items(), strict=True
-    ):
-        options = sorted(set(table[column].dropna()))
-        key = "w.proto.ans." + column.split()[0]
-        picked = col.multiselect(title, options, key=key)
-        if picked:
-            shown = shown[shown[column].isin(picked)]
-    st.caption(
-        f"{len(shown):,} of {len(table):,} answers shown (no filter picked = all). Verdict is "
-        "strict: the gold value, no competing value, not far past it, and for a changed fact "
-        "the right source; exact match is the stricter figure beside it."
-    )
-    st.dataframe(shown, hide_index=True, key="w.proto.answers")
-    st.download_button(
-        "Download these answers (CSV)",
-        shown.to_csv(index=False).encode("utf-8"),
-        file_name="ftrag_answers.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        key="w.proto.answers.csv",
+    filterable_table(
+        table,
+        {c: (title, "w.proto.ans." + c.split()[0]) for c, title in ANSWER_FILTERS.items()},
+        noun="answers",
+        key="w.proto.answers",
+        filename="ftrag_answers.csv",
+        note="Verdict is strict: the gold value, no competing value, not far past it, and for "
+        "a changed fact the right source; exact match is the stricter figure beside it.",
     )
 
 

@@ -38,6 +38,21 @@ def store():
     return _store(str(default_store_path()))
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _learnt_timings(db: str, newest_run: int) -> dict:
+    from ui import eta
+
+    return eta.learn(r["payload"] for r in _store(db).list_runs(eta.RUNS_CONSIDERED))
+
+
+def learnt_timings() -> dict:
+    """Seconds per question and build seconds per row, learnt from the saved runs (ui.eta);
+    re-read only when a run was saved since, not on every rerun of the page."""
+    s = store()
+    newest = s.list_runs(limit=1)
+    return _learnt_timings(str(s.path), newest[0]["id"] if newest else 0)
+
+
 # --- profiles --------------------------------------------------------------------------------
 def example_profiles() -> dict[str, Path]:
     """Example name -> file, from data/profiles (names are file stems, never user input)."""

@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 
 from core.registry import TASKS
 from report.sections.prototype import METRIC_COLUMNS
-from ui.common import colour, label, md, pct
+from ui.common import colour, filterable_table, label, md, pct
 
 COSTS = ("prompt_tokens_mean", "latency_ms_p50")
 
@@ -116,18 +116,10 @@ def show(res: dict) -> None:
     if table.empty:
         return
     st.subheader(f"Every example ({len(table):,})")
-    shown = table
-    for col, column in zip(st.columns(3), ("row", "set", "right"), strict=True):
-        picked = col.multiselect(column, sorted(set(table[column])), key=f"w.task.f.{column}")
-        if picked:
-            shown = shown[shown[column].isin(picked)]
-    st.caption(f"{len(shown):,} of {len(table):,} examples shown (no filter picked = all).")
-    st.dataframe(shown, hide_index=True, key="w.task.answers")
-    st.download_button(
-        "Download these examples (CSV)",
-        shown.to_csv(index=False).encode("utf-8"),
-        file_name="ftrag_task_answers.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        key="w.task.answers.csv",
+    filterable_table(
+        table,
+        {c: (c, f"w.task.f.{c}") for c in ("row", "set", "right")},
+        noun="examples",
+        key="w.task.answers",
+        filename="ftrag_task_answers.csv",
     )

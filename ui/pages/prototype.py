@@ -49,10 +49,10 @@ def _questions(corpus) -> int:
 
 def _plan(corpus, rows: tuple[str, ...]) -> list[eta.RowPlan]:
     try:
-        runs = [r["payload"] for r in services.store().list_runs(eta.RUNS_CONSIDERED)]
+        learnt = services.learnt_timings()
     except AdvisorError:
-        runs = []
-    return eta.plan(rows, _questions(corpus), eta.learn(runs))
+        learnt = {}
+    return eta.plan(rows, _questions(corpus), learnt)
 
 
 # --- the job -------------------------------------------------------------------------------
