@@ -161,7 +161,7 @@ def _repeated_columns(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     if len(first) == x.shape[1]:
         return None
     rep = first[np.reshape(inverse, -1)]
-    if not all(np.array_equal(x[:, j], x[:, r]) for j, r in enumerate(rep) if j != r):
+    if not np.array_equal(x[:, rep], x):  # every column equals its representative
         return None
     keep = np.unique(rep)
     return keep, np.searchsorted(keep, rep)
@@ -176,6 +176,18 @@ def _quantiles(x: Any, months: int) -> np.ndarray:
     return np.array(np.broadcast_to(q, (3, months)))
 
 
+def _cumulative(x: np.ndarray) -> np.ndarray:
+    """`np.cumsum(x, axis=1)` into a column-major array, so the bands then sort each month's
+    draws as one contiguous run. Month by month: each step adds two contiguous columns, about
+    twice as fast as `np.cumsum` writing across a row-major input; the additions are the same,
+    in the same order, so the sums agree to the last bit."""
+    cum = np.empty(x.shape, order="F")
+    cum[:, 0] = x[:, 0]
+    for m in range(1, x.shape[1]):
+        np.add(cum[:, m - 1], x[:, m], out=cum[:, m])
+    return cum
+
+
 def monte_carlo(
     profile: Profile, a: Assumptions, months: int, draws: int, seed: int
 ) -> dict[str, dict[str, np.ndarray]]:
@@ -184,9 +196,7 @@ def monte_carlo(
     out = _run(a, sample_params(profile, a, draws, seed), months)
     bands = {}
     for s in out:
-        # Column-major, so the bands sort each month's draws as one contiguous run.
-        cum = np.empty((draws, months), order="F")
-        np.cumsum(full(out[s]["monthly_cost_usd"], draws, months), axis=1, out=cum)
+        cum = _cumulative(full(out[s]["monthly_cost_usd"], draws, months))
         bands[s] = {
             name: _quantiles(arr, months)
             for name, arr in (

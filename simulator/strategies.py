@@ -51,13 +51,19 @@ OVADIA = "Ovadia et al. 2024 (arXiv 2312.05934), Mistral-7B current events"
 
 def queries_by_month(q0: Param, growth: Param, months: int) -> np.ndarray:
     """q0 (1 + growth)^(m - 1) for m = 1..months, shape (draws, months): a running product
-    along the months, one pass instead of a power per cell."""
+    along the months, one pass instead of a power per cell.
+
+    Column-major, as every full-size array here (`Bill.sum`): month by month, each step
+    multiplies two contiguous columns, and the Monte Carlo's cumulative sums and band sorts
+    then run down contiguous columns too."""
     g, start = np.broadcast_arrays(
-        np.reshape(np.asarray(growth, dtype=float), (-1, 1)), np.reshape(q0, (-1, 1))
+        np.reshape(np.asarray(growth, dtype=float), (-1, 1)) + 1.0, np.reshape(q0, (-1, 1))
     )
-    q = np.repeat(1.0 + g, months, axis=1)
+    q = np.empty((len(g), months), order="F")
     q[:, 0] = start[:, 0]
-    return np.cumprod(q, axis=1, out=q)
+    for m in range(1, months):
+        np.multiply(q[:, m - 1], g[:, 0], out=q[:, m])
+    return q
 
 
 def retrain_mask(months: int, interval: int) -> np.ndarray:
@@ -142,16 +148,16 @@ class Bill:
             if out is None and np.shape(x) == shape:
                 out = x
             elif out is None:
-                out = np.array(np.broadcast_to(x, shape), dtype=float)
+                out = np.array(np.broadcast_to(x, shape), dtype=float, order="F")
             else:
                 out += x
         for x in dense:
             if out is None:
-                out = np.array(np.broadcast_to(x, shape), dtype=float)
+                out = np.array(np.broadcast_to(x, shape), dtype=float, order="F")
             else:
                 out += x
         if out is None:
-            out = np.zeros(shape)
+            out = np.zeros(shape, order="F")
         for cols, off, c in sparse:
             out[:, cols] += np.reshape(c, (-1, 1)) * off
         if np.any(const):

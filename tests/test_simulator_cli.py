@@ -128,3 +128,27 @@ def test_bands_contain_uncertainty_and_collapse_without_it():
         bands["fine_tuning"]["cumulative_cost_usd"][0],
         bands["fine_tuning"]["cumulative_cost_usd"][2],
     )
+
+
+@pytest.mark.parametrize("name", ["support_bot", "news_desk"])
+def test_bands_match_numpy_percentiles_of_the_plain_model(name):
+    """The fast path (column-major month loops, one sort, repeated months sorted once) gives
+    the bands `np.cumsum` and `np.percentile` give on the same draws, to the last bit."""
+    from simulator.model import evaluate, full
+    from simulator.simulate import sample_params
+    from simulator.strategies import queries_by_month
+
+    p = make_profile(name)
+    a = derive_assumptions(p, BOOK)
+    draws, months = 400, 24
+    bands = monte_carlo(p, a, months, draws, seed=3)
+    params = sample_params(p, a, draws, seed=3)
+    out = evaluate(params, a.billing, a.decisions(), months, a.ft_billing)
+    for s, res in out.items():
+        cum = np.cumsum(np.array(full(res["monthly_cost_usd"], draws, months)), axis=1)
+        assert np.array_equal(bands[s]["cumulative_cost_usd"], np.percentile(cum, (10, 50, 90), 0))
+        stale = np.broadcast_to(res["stale_fraction"], (draws, months))
+        assert np.array_equal(bands[s]["stale_fraction"], np.percentile(stale, (10, 50, 90), 0))
+    q = queries_by_month(params["queries_per_month"], params["query_growth_per_month"], months)
+    g = np.asarray(params["query_growth_per_month"])
+    assert np.allclose(q, params["queries_per_month"] * (1 + g) ** np.arange(months), rtol=1e-12)
