@@ -44,7 +44,7 @@ from core.recommendation import (
 )
 from core.registry import STRATEGIES
 
-BLEND_WEIGHT = 0.3  # 0.3 x rule points / T + 0.7 x learned log-probability (grouped CV choice)
+BLEND_WEIGHT = 0.1  # 0.1 x rule points / T + 0.9 x learned log-probability (grouped CV choice)
 RULE_TEMPERATURE = 0.5
 # No reported probability goes above this: 110 labelled cases (94 cited) cannot support a claim
 # of 99.9% or "100%" for any profile, yet pooling two confident experts produces such numbers.
