@@ -120,7 +120,8 @@ class ProtoFormat(str, Enum):
 
 
 def _stderr_progress(stage: str, done: int, total: int, info: dict) -> None:
-    extra = " ".join(f"{k}={v}" for k, v in info.items())
+    # Scalars only: `answers` (the streamed records the app shows) would flood the terminal.
+    extra = " ".join(f"{k}={v}" for k, v in info.items() if not isinstance(v, list | dict))
     typer.echo(f"[{stage}] {done}/{total} {extra}".rstrip(), err=True)
 
 

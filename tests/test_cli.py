@@ -69,3 +69,13 @@ def test_usage_error_exits_2():
     r = ftrag("validate")
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
+
+
+def test_progress_lines_keep_scalars_and_drop_streamed_answers(capsys):
+    """The rows stream every scored answer through the progress callback (the app's table);
+    the terminal's progress line keeps the counts only."""
+    from pipeline.cli import _stderr_progress
+
+    _stderr_progress("rag: test", 3, 9, {"correct": 2, "answers": [{"raw": "x" * 500}]})
+    err = capsys.readouterr().err
+    assert err.strip() == "[rag: test] 3/9 correct=2"
