@@ -259,7 +259,7 @@ def test_example_index_never_returns_the_example_itself():
 
 
 def test_hybrid_training_rows_rename_labels_consistently():
-    from prototype.task_rows import HybridTaskSettings
+    from prototype.task_rows import PSEUDO_WORDS, HybridTaskSettings
 
     ds = load_task(INTENTS)
     index = ExampleIndex(HashingEmbedder())
@@ -275,6 +275,10 @@ def test_hybrid_training_rows_rename_labels_consistently():
         if row.target != ex.label:
             renamed += 1
             assert ex.label not in shown and row.target in shown
+            # an invented label: writable only by copying it from the examples
+            assert row.target not in ds.schema.labels and set(row.target.split("_")) <= set(
+                PSEUDO_WORDS
+            )
     assert renamed > len(rows) // 2
 
 

@@ -1,0 +1,133 @@
+"""Choose the task rows' LoRA settings on the tuning datasets only, and keep the evidence.
+
+Protocol (issue 16; `data/tasks/SPLITS.yaml` says which datasets are tuning and which test):
+each candidate setting runs the full row (train, test set, update) on every tuning dataset of
+its task kind; the figures go to `data/runs/task_tuning.json` with the training seconds, so the
+choice in `prototype/task_rows.py` can be checked against them. The held-out dataset is never
+run here: it is run once, with the chosen settings, by `ftrag prototype --task`.
+
+Run one model at a time (the 2-core CPU is the budget the LoRA time cap is set for):
+
+    .venv/bin/python bench/tune_task_settings.py --row fine_tuning --kind classification
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import yaml
+
+from prototype import task_rows
+from prototype.backbone import pick_device
+from prototype.rows import RunContext
+from prototype.runner import shared_models
+from prototype.task_data import load_task
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "data" / "runs" / "task_tuning.json"
+C = task_rows.TASK_LORA  # the chosen setting (top 8 layers, LR 1e-3)
+TOP2 = replace(C, top_layers=2, lr=3e-3)  # the setting before tuning
+H = task_rows.HybridTaskSettings()  # the chosen hybrid setting (invented_share.3_cf.7)
+# The hybrid setting before tuning
+H2 = replace(H, lora=replace(TOP2, max_epochs=4), counterfactual=0.5, train_share=0.2)
+X = task_rows.FT_LORA["extraction"]
+
+# Candidates per (row, kind): name -> settings, in the order they were tried. A name says what
+# differs; runs before a code change (noted) cannot be repeated with today's code.
+CANDIDATES = {
+    ("fine_tuning", "classification"): {
+        "top2_lr3e-3": TOP2,
+        "top4_lr2e-3": replace(C, top_layers=4, lr=2e-3),
+        "top8_lr1e-3": C,
+        "top8_lr1e-3_e4": replace(C, max_epochs=4, stop_at=1.0),
+        "top16_lr1e-3": replace(C, top_layers=16),
+        "top30_lr5e-4": replace(C, top_layers=30, lr=5e-4),
+    },
+    ("fine_tuning", "extraction"): {
+        "top2_lr3e-3": replace(X, top_layers=2, lr=3e-3, max_seconds=600.0),
+        "top8_lr1e-3": replace(X, max_seconds=600.0),  # as run; it stopped at 8 epochs, 166 s
+    },
+    ("hybrid", "classification"): {
+        "share.2_cf.5": H2,
+        "share.5_cf.5": replace(H2, train_share=0.5),
+        "share.5_cf.7": replace(H2, train_share=0.5, counterfactual=0.7),
+        "top8_share.3_k6": replace(
+            H2, lora=replace(H2.lora, top_layers=8, lr=1e-3), train_share=0.3
+        ),
+        "top8_share.3_k3": replace(
+            H2, lora=replace(H2.lora, top_layers=8, lr=1e-3), train_share=0.3, k=3
+        ),
+        # From here on, counterfactual rows use invented pseudo-word labels (before: another
+        # real label absent from the prompt).
+        "invented_share.2_cf.5": H2,
+        "invented_share.3_cf.7": replace(H2, train_share=0.3, counterfactual=0.7),
+        "invented_share.6_cf.4": replace(H2, train_share=0.6, counterfactual=0.4),
+        "invented_share1_cf.3": replace(H2, train_share=1.0, counterfactual=0.3),
+        "invented_share.3_cf.7_k3": replace(H2, train_share=0.3, counterfactual=0.7, k=3),
+        "invented_top8_share.3_cf.7_k3": replace(
+            H2,
+            lora=replace(H2.lora, top_layers=8, lr=1e-3),
+            train_share=0.3,
+            counterfactual=0.7,
+            k=3,
+        ),
+    },
+    ("hybrid", "extraction"): {
+        "k1_share.35_cf.3_top2": replace(
+            task_rows.HYBRID["extraction"],
+            lora=replace(X, top_layers=2, lr=3e-3, max_epochs=4, max_seconds=600.0),
+        ),
+        "k1_share.35_cf.3_top8": replace(
+            task_rows.HYBRID["extraction"], lora=replace(X, max_epochs=4, max_seconds=600.0)
+        ),
+    },
+}
+
+
+def tuning_datasets(kind: str) -> list:
+    splits = yaml.safe_load((ROOT / "data" / "tasks" / "SPLITS.yaml").read_text())
+    out = [load_task(ROOT / "data" / "tasks" / name) for name in splits["tuning"]]
+    return [d for d in out if d.kind == kind]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--row", choices=("fine_tuning", "hybrid"), required=True)
+    ap.add_argument("--kind", choices=("classification", "extraction"), required=True)
+    ap.add_argument("--only", nargs="*", help="candidate names (default: all)")
+    args = ap.parse_args()
+    dev = pick_device(None)
+    ctx = RunContext(dev, models=shared_models(dev))
+    runner = task_rows.TASK_RUNNERS[args.row]
+    log = json.loads(OUT.read_text()) if OUT.exists() else {"runs": []}
+    for name, settings in CANDIDATES[(args.row, args.kind)].items():
+        if args.only and name not in args.only:
+            continue
+        for ds in tuning_datasets(args.kind):
+            t0 = time.perf_counter()
+            r = runner(ds, ctx, settings).to_dict()
+            run = {
+                "row": args.row,
+                "dataset": ds.name,
+                "candidate": name,
+                "settings": asdict(settings),
+                "metrics": r["metrics"],
+                "train": r["meta"].get("train", {}),
+                "wall_seconds": round(time.perf_counter() - t0, 1),
+                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            }
+            for k in ("losses",):
+                run["train"].pop(k, None)
+            log["runs"].append(run)
+            OUT.write_text(json.dumps(log, indent=1) + "\n")
+            m = r["metrics"]
+            keys = [k for k in m if not k.startswith(("latency", "peak"))]
+            print(name, ds.name, {k: m[k] for k in keys}, flush=True)
+
+
+if __name__ == "__main__":
+    main()
