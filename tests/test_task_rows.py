@@ -282,6 +282,19 @@ def test_hybrid_training_rows_rename_labels_consistently():
     assert renamed > len(rows) // 2
 
 
+def test_hybrid_trains_on_a_share_but_at_least_min_rows():
+    from prototype.task_rows import HybridTaskSettings
+
+    ds = load_task(INTENTS)
+    index = ExampleIndex(HashingEmbedder())
+    index.add(ds.train)
+    n = len(ds.train)
+    rows = lambda **kw: hybrid_examples(ds.schema, list(ds.train), index, HybridTaskSettings(**kw))  # noqa: E731
+    assert len(rows(train_share=0.5, min_rows=0)) == round(0.5 * n)
+    assert len(rows(train_share=0.1, min_rows=n // 2)) == n // 2
+    assert len(rows(train_share=0.1, min_rows=10 * n)) == n  # never more than there are
+
+
 def test_few_shot_prompt_shows_nearest_last():
     ds = load_task(INTENTS)
     shots = list(ds.train[:3])
