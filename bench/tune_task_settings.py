@@ -46,6 +46,7 @@ CANDIDATES = {
         "top8_lr1e-3_e4": replace(C, max_epochs=4, stop_at=1.0),
         "top16_lr1e-3": replace(C, top_layers=16),
         "top30_lr5e-4": replace(C, top_layers=30, lr=5e-4),
+        "top8_lr1e-3_e8_nostop": replace(C, max_epochs=8, stop_at=1.0, anneal_at=1.0),
     },
     ("fine_tuning", "extraction"): {
         "top2_lr3e-3": replace(X, top_layers=2, lr=3e-3, max_seconds=600.0),
