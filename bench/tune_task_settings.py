@@ -121,8 +121,7 @@ def main() -> None:
                 "wall_seconds": round(time.perf_counter() - t0, 1),
                 "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             }
-            for k in ("losses",):
-                run["train"].pop(k, None)
+            run["train"].pop("losses", None)  # per-step losses: long, and in the run JSONs
             log["runs"].append(run)
             OUT.write_text(json.dumps(log, indent=1) + "\n")
             m = r["metrics"]

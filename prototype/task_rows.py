@@ -254,6 +254,7 @@ PSEUDO_WORDS = (
 
 
 def invented_label(rng: random.Random, taken) -> str:
+    """Two pseudo-words joined as a label, not one of `taken` (240 pairs; a schema has tens)."""
     while True:
         label = "_".join(rng.sample(PSEUDO_WORDS, 2))
         if label not in taken:
