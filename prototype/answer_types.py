@@ -44,6 +44,9 @@ def answer_type(question: str) -> str:
 # "which day" (a date or weekday, never a clock time), and "where" (a named place, never a
 # number) from other questions.
 _SUBTYPE_PATTERNS = (
+    # NUM:money: "how much does it cost", "what is the fee"; a price, never a duration.
+    # Not "pay" or "charge": "paid leave" asks for days, "in charge" for a person.
+    ("money", r"^(?!.*\bhow many\b).*\b(cost|costs|fee|fees|price|prices|deposit)\b"),
     ("clock", r"\bwhat time\b|\b(what|which) hour\b"),
     ("date", r"\b(what|which) (date|day|weekday|month|year)\b"),
     (
@@ -57,8 +60,12 @@ _SUBTYPE_PATTERNS = (
         r"address|room|building|yard|country|street|harbour|station|location)\b",
     ),
 )
-QUANTITY_TYPES = ("number", "duration")  # kinds whose answer carries a unit word
+QUANTITY_TYPES = ("number", "duration", "money")  # kinds whose answer carries a unit word
 _CLOCK = re.compile(r"^\d{1,2}[:.]\d{2}$")
+# A price: a currency sign, or a currency code or word ("£131", "44 EUR", "250 kroner").
+_MONEY = re.compile(
+    r"[£$€¥]|^(eur|usd|gbp|nok|sek|dkk|chf|kr|euros?|pounds?|dollars?|kroner|krone)\W*$", re.I
+)
 
 
 # The question's focus: the noun phrase right after "which" / "what (is the) (name of the)"
@@ -99,7 +106,8 @@ def asks_count(question: str) -> bool:
 
 
 def answer_subtype(question: str) -> str | None:
-    """'clock', 'date', 'duration' or 'place' when the wording asks for one, else None."""
+    """'money', 'clock', 'date', 'duration' or 'place' when the wording asks for one, else
+    None."""
     q = question.casefold()
     for kind, pat in _SUBTYPE_PATTERNS:
         if re.search(pat, q):
@@ -135,8 +143,11 @@ def type_score(kind: str, words: Sequence[str], sentence_start: bool = False) ->
             clean(w).casefold() in CALENDAR_WORDS or re.fullmatch(r"\d{4}", clean(w)) for w in words
         )
         return 1.0 if ok and not clock else 0.0
-    if kind == "duration":
-        return 1.0 if any(is_numeric(w) for w in words) and not clock else 0.0
+    money = any(_MONEY.search(w) for w in words)
+    if kind == "money":
+        return 1.0 if money else 0.0
+    if kind == "duration":  # a number that is neither a clock time nor a price
+        return 1.0 if any(is_numeric(w) for w in words) and not clock and not money else 0.0
     if kind == "place":
         if clock or (content and all(is_numeric(w) for w in content)):
             return 0.0  # a number or a time is not a place

@@ -74,20 +74,24 @@ class Weights:
         "near",
         "focus",
         "prep",
+        "field",
+        "label",
     )
-    type: float = 3.0  # the span has the asked-for answer type
-    overlap: float = 2.0  # share of the question's content words in the span's sentence
-    distance: float = 0.0  # words between the span and the nearest question word (cap 8)
-    boundary: float = 0.5  # the span ends on a phrase boundary
-    unit_cut: float = -2.0  # a number whose unit word was cut off
-    echo: float = -0.5  # per question word inside the span
-    words: float = 0.0  # per word: prefer the shorter of two equally good spans
-    cos: float = 4.0  # MiniLM cosine of the span's sentence, under its heading, to the question
-    top: float = 1.0  # the span's sentence is the one most similar to the question
-    near: float = 10.0  # the span's neighbours match the question's words (Alignment.near)
-    focus: float = 1.0  # a focus word of the question is in the span's phrase
-    prep: float = 2.0  # a place question's span follows a place preposition
-    lm: float = 1.0  # mean token log-probability of writing the span, closing quote included
+    type: float = 2.652  # the span has the asked-for answer type
+    overlap: float = 3.472  # share of the question's content words in the span's sentence
+    distance: float = -0.064  # words between the span and the nearest question word (cap 8)
+    boundary: float = 0.854  # the span ends on a phrase boundary
+    unit_cut: float = -4.491  # a number whose unit word was cut off
+    echo: float = -1.016  # per question word inside the span
+    words: float = -0.826  # per word: prefer the shorter of two equally good spans
+    cos: float = 6.871  # MiniLM cosine of the span's sentence, under its heading, to the question
+    top: float = 1.677  # the span's sentence is the one most similar to the question
+    near: float = 6.15  # the span's neighbours match the question's words (Alignment.near)
+    focus: float = 1.496  # a focus word of the question is in the span's phrase
+    prep: float = 3.532  # a place question's span follows a place preposition
+    field: float = 0.12  # the span is a field value of a "Label: value;" record (a table row)
+    label: float = 2.384  # how well that field's label matches the question (Alignment.label)
+    lm: float = 1.62  # mean token log-probability of writing the span, closing quote included
 
     def evidence(self, feats: Sequence[float]) -> float:
         return sum(getattr(self, n) * f for n, f in zip(self.FEATURES, feats, strict=True))
@@ -141,6 +145,33 @@ class Alignment:
         dist = np.where(j < start, start - j, j - (end - 1))[outside]
         near = sims[:, outside] * np.exp(-dist / NEAR_DECAY)
         return float(self.weights @ near.max(axis=1))
+
+    def label(self, sentence: int, start: int, end: int) -> float:
+        """Idf-weighted share of the question that the words `[start, end)` (a field's
+        label) say, each question word counting by its best match among them: "Doors close"
+        covers more of "when do the doors close" than "Doors open" does, and "Fee" matches
+        "cost", which no stem shares."""
+        if end <= start:
+            return 0.0
+        return float(self.weights @ self.sims[sentence][:, start:end].max(axis=1))
+
+
+def _field_label(words: Sequence[str], s: int) -> tuple[int, int] | None:
+    """Word range of the label when the span starting at `s` is a field value: the words
+    after the previous `;` (or the sentence start) up to the one ending in `:` before `s`.
+    Tables and key-value lists are read as "Day: Friday; Doors close: 17:45." (ingest)."""
+    if s == 0 or not words[s - 1].endswith(":"):
+        return None
+    lo = s - 1
+    while lo > 0 and not words[lo - 1].endswith((";", ":", ".")) and s - lo < 6:
+        lo -= 1
+    return lo, s
+
+
+def _digit_run(word: str, nxt: str) -> bool:
+    """`nxt` continues the number `word` ends: both bare digit groups with no punctuation
+    between ("01762 440", not "17:45; 440")."""
+    return word.isdigit() and nxt.rstrip(",;:.").isdigit()
 
 
 def _in_focus_phrase(
@@ -209,6 +240,15 @@ def candidates(
             first = clean(words[s]).casefold()
             if not first or is_function_word(words[s]):
                 continue
+            field = _field_label(words, s)
+            label = 0.0
+            if field is not None:
+                lo, hi = field
+                if alignment is not None:
+                    label = alignment.label(si, lo, hi)
+                else:  # no word vectors: share of the question's stems the label says
+                    said = {stem(w) for w in words[lo:hi]} & qstems
+                    label = len(said) / max(1, len(qstems))
             for e in range(s + 1, min(len(words), s + MAX_WORDS) + 1):
                 span = words[s:e]
                 last = clean(span[-1]).casefold()
@@ -236,15 +276,19 @@ def candidates(
                 # A phrase ends at punctuation, the sentence end, or before a function word;
                 # a span that stops inside a comma-free "27 days" or "Henrik Strand" does not.
                 nxt = words[e] if e < len(words) else ""
+                # A run of digit groups is one value: "01762 440 131", "1 200" (cut: "01762")
+                split_number = _digit_run(span[-1], nxt) or (
+                    s > 0 and _digit_run(words[s - 1], words[s])
+                )
                 boundary = (
                     not nxt
                     or span[-1][-1:] in ",;:."
                     or is_function_word(nxt)
-                    or (is_numeric(span[-1]) and not nxt[:1].isalpha())
+                    or (is_numeric(span[-1]) and not nxt[:1].isalpha() and not split_number)
                     # a name ends where capitals end: "the Skjær | meeting room"
                     or (is_capitalised(span[-1]) and not is_numeric(span[-1]) and nxt[:1].islower())
                 )
-                unit_cut = (
+                unit_cut = split_number or (
                     is_numeric(span[-1])
                     and span[-1][-1:].isalnum()
                     and nxt[:1].islower()
@@ -263,6 +307,8 @@ def candidates(
                     alignment.near(si, s, e) if alignment else 0.0,
                     _in_focus_phrase(words, s, e, focus, counted),
                     float(kind == "place" and _locative(words, s)),
+                    float(field is not None),
+                    label,
                 )
                 text = clean(" ".join(span))
                 out.append(Candidate(text, doc_id, weights.evidence(feats), si, s, feats))

@@ -52,6 +52,7 @@ class SpanExtractor:
         self.close_mask = mask  # tokens that close the answer string: `"`, `",` ...
         self.prefix = '{"answer": "'
         self._head: tuple[list[int], object] | None = None  # (token ids, their KV cache)
+        self.first_lp: dict = {}  # last `score` call: (sentence, start) -> first-token log-prob
 
     def _forward_prompt(self, ids: list[int]):
         """Forward the prompt, reusing the KV cache of the part every prompt shares.
@@ -111,6 +112,8 @@ class SpanExtractor:
                 best_ev = max(c.evidence for c in group)
                 ranked.append((best_ev + self.lm_weight * lp0[toks[0]].item(), key, toks))
             ranked.sort(key=lambda r: -r[0])
+            # first-token log-probability per start, for bench/learn_reader.py
+            self.first_lp = {key: lp0[toks[0]].item() for _, key, toks in ranked}
             chosen = ranked[: self.starts]
             width = max(len(r[2]) for r in chosen)
             pad = self.tok.pad_token_id or 0

@@ -281,6 +281,15 @@ def train_lora(
         exact: dict[int, bool] = {}
         for batch in _batches_by_length(range(len(enc)), lengths, s.batch_size, rng):
             _check_cancel(cancel, stage)
+            # The cap is hard: no step starts that would end past it (a per-epoch check
+            # overran a 165 s cap by 22 s on delivery_notes).
+            spent = time.perf_counter() - t0
+            if (
+                stats.steps
+                and spent + (spent - stats.precompute_seconds) / stats.steps > s.max_seconds
+            ):
+                stats.stop_reason = "max_seconds"
+                break
             for g in opt.param_groups:  # linear warmup, then constant until annealing
                 g["lr"] = lr_scale * s.lr * min(1.0, (stats.steps + 1) / max(1, s.warmup_steps))
             loss, ok = forward(batch)
@@ -304,6 +313,8 @@ def train_lora(
                     },
                 )
         stats.epochs = epoch + 1
+        if stats.stop_reason == "max_seconds":
+            break
         seen = [exact[i] for i in originals]
         if sum(seen) / len(seen) >= s.anneal_at:
             # Nearly fit: halve the step size each epoch so the last facts settle instead of

@@ -155,18 +155,14 @@ class RagReader:
             for g, ps, ret in zip(gens, passages, retrieved, strict=True)
         ]
 
-    def _extract(self, question: str) -> Answer:
-        """One question through the extractive reader (prototype.extract): the answer is the
-        span of the shown sentences that the LM and the evidence rank best."""
+    def read_candidates(self, question: str):
+        """Retrieve for one question and list the extractive reader's candidate spans:
+        (candidates, rendered prompt, passages shown, retrieved doc ids). Shared by the
+        reader and by bench/learn_reader.py, which learns the reader's weights."""
         from prototype.candidates import Alignment, candidates
-        from prototype.evaluate import Answer
-        from prototype.extract import SpanExtractor, reply
         from prototype.generate import render
 
         local = require_local(self.generator, "rag+constrained")
-        if self.extractor is None:
-            self.extractor = SpanExtractor(local.model, local.tokenizer)
-        t0 = time.perf_counter()
         msgs, passages, retrieved, qvecs = self._prepare([question])
         ps = passages[0]
         sents = [(p.doc_id, unit) for p in ps for unit, _ in p.units]
@@ -181,8 +177,20 @@ class RagReader:
             if words is not None and qwords is not None:
                 align = Alignment.build(question, qwords[0], words, self.index.lexical.idf)
         cands = candidates(question, sents, cos, alignment=align)
+        return cands, render(local.tokenizer, msgs[0]), ps, retrieved[0]
+
+    def _extract(self, question: str) -> Answer:
+        """One question through the extractive reader (prototype.extract): the answer is the
+        span of the shown sentences that the LM and the evidence rank best."""
+        from prototype.evaluate import Answer
+        from prototype.extract import SpanExtractor, reply
+
+        local = require_local(self.generator, "rag+constrained")
+        if self.extractor is None:
+            self.extractor = SpanExtractor(local.model, local.tokenizer)
+        t0 = time.perf_counter()
+        cands, prompt, ps, retrieved = self.read_candidates(question)
         t1 = time.perf_counter()
-        prompt = render(local.tokenizer, msgs[0])
         if cands:
             best, _ = self.extractor(prompt, cands)
             raw = reply(best)
@@ -195,7 +203,7 @@ class RagReader:
             raw=raw,
             prompt_tokens=len(local.tokenizer.encode(prompt, add_special_tokens=False)),
             seconds=t2 - t0,
-            retrieved=retrieved[0],
+            retrieved=retrieved,
             extra=shown(ps),
         )
 

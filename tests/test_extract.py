@@ -116,6 +116,22 @@ def _features(question, sentence, text):
     return dict(zip(Weights.FEATURES, c.features, strict=True))
 
 
+def test_field_features_read_key_value_records():
+    """Tables are read as "Label: value;" records: a span right after a label is a field
+    value, and the label's match with the question says which field is asked for (here by
+    shared stem, as no word vectors are given)."""
+    s = "Day: Saturday; Doors open: 08:50; Doors close: 12:10; Phone lines open: closed."
+    q = "What time do the doors close on Saturdays?"
+    close, opens = _features(q, s, "12:10"), _features(q, s, "08:50")
+    assert close["field"] == opens["field"] == 1.0
+    assert close["label"] > opens["label"] > 0  # "doors close" says more of it than "doors open"
+    fee = "Certificate: Harbour pilot; Valid for: 18 months; Fee: £131."
+    assert _features("What is the fee for a harbour pilot?", fee, "£131")["label"] > 0
+    assert _features("What is the fee for a harbour pilot?", fee, "18 months")["label"] == 0.0
+    plain = _features(q, "The doors close at 12:10 on Saturdays.", "12:10")
+    assert (plain["field"], plain["label"]) == (0.0, 0.0)
+
+
 def test_focus_prep_unit_and_boundary_features():
     # the answer sits in the focus noun's own phrase; a name after "room in" does not
     s = "The course starts in the Skjær meeting room in Lanternhuset."
@@ -252,3 +268,19 @@ def test_cached_system_prompt_gives_the_full_forward_logits():
         heads.append(ex._head)
     assert heads[0] is heads[1]  # computed once, reused for the second question
     assert 20 < len(heads[0][0]) < len(ids)  # the system turn, not the whole prompt
+
+
+def test_reader_weights_are_the_learnt_ones():
+    """The reader's weights are the ones bench/learn_reader.py fitted on the tuning corpora
+    (data/runs/reader_weights.json): a hand edit of either shows up here."""
+    import json
+    from dataclasses import asdict
+    from pathlib import Path
+
+    import yaml
+
+    data = Path(__file__).parents[1] / "data"
+    run = json.loads((data / "runs/reader_weights.json").read_text())
+    splits = yaml.safe_load((data / "corpora/SPLITS.yaml").read_text())
+    assert asdict(Weights()) == pytest.approx(run["weights"])
+    assert run["tuning_corpora"] == splits["tuning"]  # never a test corpus

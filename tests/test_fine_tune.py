@@ -199,3 +199,18 @@ def test_cancel_raises_job_cancelled(tiny, tmp_path):
             cancel=cancel,
         )
     assert not list(tmp_path.iterdir())  # nothing half-saved
+
+
+@pytest.mark.slow
+def test_time_cap_stops_inside_an_epoch(tiny, tmp_path):
+    """`max_seconds` is a hard cap: no step starts once the next one would overrun it, even in
+    the middle of an epoch (a per-epoch check overran a 165 s cap by 22 s)."""
+    from dataclasses import replace
+
+    from prototype.fine_tune import run_fine_tuning
+
+    capped = replace(FAST, batch_size=2, max_epochs=3, max_seconds=1e-6)  # 3 steps per epoch
+    res = run_fine_tuning(tiny, device="cpu", settings=capped, augment=False, adapter_root=tmp_path)
+    train = res.meta["train"]
+    assert train["stop_reason"] == "max_seconds"
+    assert train["steps"] == 1  # the first step always runs; the second would overrun

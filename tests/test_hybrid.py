@@ -85,6 +85,44 @@ def test_raft_rows_hold_oracle_and_distractors(tiny):
     assert 0 < n_counterfactual < n_oracle  # some oracle passages carry a swapped answer
 
 
+def test_rows_show_a_reader_pick_right_in_about_the_set_share(tiny):
+    """Every oracle row shows the reader's pick; about `hint_right` of them show the target,
+    the rest a wrong span of the context (never the target), and the target stays the value
+    the passage states."""
+    from prototype.hybrid import raft_examples
+    from prototype.index import RagIndex
+
+    index = RagIndex.build(tiny.docs, FakeEmbedder())
+    hs = replace(FAST, train_share=1.0, variants=20, hint_right=0.7)
+    rows, _ = raft_examples(tiny, index, hs)
+    right = wrong = 0
+    for r in rows:
+        user = r.messages[-1]["content"]
+        assert "Reader's pick: " in user
+        pick = user.split("Reader's pick: \"", 1)[1].split('"', 1)[0]
+        target = parse_answer_format(r.target).answer
+        assert target in user.split("Reader's pick:", 1)[0]  # readable from the passages
+        right += pick == target
+        wrong += pick != target and target not in pick
+    assert right + wrong == len(rows)
+    assert 0.55 <= right / len(rows) <= 0.85
+
+
+def test_training_hint_prefers_the_readers_typical_mistake():
+    """A wrong pick is the span the reader's evidence ranks best apart from the answer: the
+    other clock time of the same sentence, not a random word."""
+    import random
+
+    from prototype.hybrid import _training_hint
+    from prototype.passages import Passage
+
+    ctx = [Passage("hours", "On Saturday the doors open at 08:50 and close at 12:10.", 1.0)]
+    q = "What time do the doors close on Saturday?"
+    rng = random.Random(0)
+    assert _training_hint(q, ctx, "12:10", "hours", 1.0, rng) == ("12:10", "hours")
+    assert _training_hint(q, ctx, "12:10", "hours", 0.0, rng) == ("08:50", "hours")
+
+
 def test_counterfactual_answer_has_the_same_kind():
     """A swapped-in answer is another trained question's answer of the same asked-for type:
     a time for a "when" question, a name for a "who" question, never a time for a "who"."""
