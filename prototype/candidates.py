@@ -6,8 +6,10 @@ candidate: answer-type match (a number for "how many", a time or date for "when"
 "who"), proximity to the question's content words, the sentence's overlap with and similarity
 to the question, whether the span ends on a phrase boundary (a number keeps its unit: "27
 days", not "27"), and how well the words around the span match the question's words in
-MiniLM's contextual word vectors (`Alignment`: a paraphrase's "final" still finds "last").
-Only the question's wording is consulted, never a gold answer.
+MiniLM's contextual word vectors (`Alignment`: a paraphrase's "final" still finds "last"),
+and, for a value in a "Label: value;" record (a table row or a key-value list), how much of
+the question its label says ("Fee" for "how much does it cost"). Only the question's wording
+is consulted, never a gold answer.
 """
 
 from __future__ import annotations
@@ -54,12 +56,12 @@ class Candidate:
 @dataclass(frozen=True)
 class Weights:
     """How evidence and LM likelihood combine: a weighted sum of the features, plus `lm` x
-    the span's mean token log-probability. Each weight was picked from a small grid (3-5
-    values) by coordinate search on accuracy over aurora_handbook's originals and
-    paraphrases (cached features of every candidate), then frozen and checked on the
-    held-out kestrel_valley corpus; the steps and their figures are in the README
-    (Prototype). Weights, not gold answers, are what was tuned: at answer time nothing sees
-    a gold answer."""
+    the span's mean token log-probability. The weights are learnt, not picked: a conditional
+    logit over each question's candidate spans, fitted on every tuning corpus of
+    data/corpora/SPLITS.yaml by bench/learn_reader.py, its L2 strength chosen by
+    leave-one-corpus-out cross-validation (data/runs/reader_weights.json, which a test keeps
+    equal to these defaults). Test corpora never enter the fit, and at answer time nothing
+    sees a gold answer."""
 
     FEATURES = (
         "type",
