@@ -136,3 +136,7 @@ def test_answers_table_shows_exact_match_source_and_gold_document():
     old = [{k: v for k, v in answers[0].items() if k not in ("exact", "f1")}]
     t_old = answers_table([{"strategy": "rag", "answers": old}])
     assert t_old["exact match"].isna().all() and t_old["token F1"].isna().all()
+    # The hybrid's records carry the reader's pick the adapter was shown; other rows none.
+    hyb = dict(answers[0], extra={"passages": [], "reader_pick": ["06:15", "timetable"]})
+    t_hyb = answers_table([result("hybrid", "a", [hyb]), result("rag", "a", answers[:1])])
+    assert list(t_hyb["reader's pick"].fillna("-")) == ["06:15", "-"]

@@ -120,6 +120,7 @@ ANSWER_COLUMNS = {  # record key -> column title, in reading order
     "kind": "kind",
     "question": "question",
     "answer": "answer",
+    "pick": "reader's pick",  # the hybrid's: the span the extractive reader handed the adapter
     "gold": "gold",
     "verdict": "verdict",
     "exact": "exact match",
@@ -160,8 +161,9 @@ def _yes_no(v) -> str | None:
 def answers_table(results: list[dict]) -> pd.DataFrame:
     """One row per scored answer of every row in the run: what was asked, what the model said
     (parsed and raw), the gold answer, the strict verdict and exact match, the source it
-    cited against the gold document, and what it was shown. Older runs lack exact match and
-    F1: those cells are empty, never guessed."""
+    cited against the gold document, what it was shown and, for the hybrid, the span the
+    extractive reader picked for it. Older runs lack exact match and F1: those cells are
+    empty, never guessed."""
     rows = []
     for r in results:
         for a in r.get("answers") or []:
@@ -171,8 +173,9 @@ def answers_table(results: list[dict]) -> pd.DataFrame:
                     **{
                         title: a.get(key)
                         for key, title in ANSWER_COLUMNS.items()
-                        if key not in ("verdict", "shown", "exact", "source_correct")
+                        if key not in ("verdict", "shown", "exact", "source_correct", "pick")
                     },
+                    "reader's pick": ((a.get("extra") or {}).get("reader_pick") or [None])[0],
                     "verdict": verdict(a),
                     "exact match": _yes_no(a.get("exact")),
                     "source right": _yes_no(a.get("source_correct")),
