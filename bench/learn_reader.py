@@ -11,8 +11,10 @@ Two steps:
    the changed facts after the update) and store every candidate's features, LM scores and
    whether it is the gold answer (exact match after normalisation, from the gold document) in
    a cache under data/runs/cache/ (ignored by git, rebuilt on demand).
-2. `fit`: choose the regularisation by leave-one-corpus-out cross-validation (fit on two
-   tuning corpora, score the third), compare with the current weights under the same
+2. `fit`: choose the fit target (exact-match spans, or every strictly right span) and the
+   regularisation by leave-one-corpus-out cross-validation (fit on two tuning corpora, score
+   the third) on the mean of exact match and strict accuracy, compare with the hand-picked
+   and the current weights under the same
    simulation of the reader's two stages, refit on all tuning corpora and write
    data/runs/reader_weights.json (the learnt weights, the CV table, the date and machine).
 

@@ -179,30 +179,36 @@ class RagReader:
         cands = candidates(question, sents, cos, alignment=align)
         return cands, render(local.tokenizer, msgs[0]), ps, retrieved[0]
 
-    def _extract(self, question: str) -> Answer:
-        """One question through the extractive reader (prototype.extract): the answer is the
-        span of the shown sentences that the LM and the evidence rank best."""
-        from prototype.evaluate import Answer
-        from prototype.extract import SpanExtractor, reply
+    def pick_span(self, question: str):
+        """The extractive reader's pick for one question (prototype.extract): (the span of
+        the shown sentences that the LM and the evidence rank best, or None when no span is
+        admissible; rendered prompt; passages shown; retrieved doc ids). The span search's
+        time is counted as the "generate" stage. Used by this reader and the hybrid."""
+        from prototype.extract import SpanExtractor
 
         local = require_local(self.generator, "rag+constrained")
         if self.extractor is None:
             self.extractor = SpanExtractor(local.model, local.tokenizer)
-        t0 = time.perf_counter()
         cands, prompt, ps, retrieved = self.read_candidates(question)
         t1 = time.perf_counter()
-        if cands:
-            best, _ = self.extractor(prompt, cands)
-            raw = reply(best)
-        else:  # no admissible span in what was retrieved: an empty answer, in the format
-            raw = reply(None)
-        t2 = time.perf_counter()
-        self.timings["generate"] += t2 - t1
+        best = self.extractor(prompt, cands)[0] if cands else None
+        self.timings["generate"] += time.perf_counter() - t1
         self.timings["queries"] += 1
+        return best, prompt, ps, retrieved
+
+    def _extract(self, question: str) -> Answer:
+        """One question through the extractive reader: the answer-format reply of its pick
+        (an empty answer, in the format, when nothing admissible was retrieved)."""
+        from prototype.evaluate import Answer
+        from prototype.extract import reply
+
+        t0 = time.perf_counter()
+        best, prompt, ps, retrieved = self.pick_span(question)
+        tok = self.generator.tokenizer
         return Answer(
-            raw=raw,
-            prompt_tokens=len(local.tokenizer.encode(prompt, add_special_tokens=False)),
-            seconds=t2 - t0,
+            raw=reply(best),
+            prompt_tokens=len(tok.encode(prompt, add_special_tokens=False)),
+            seconds=time.perf_counter() - t0,
             retrieved=retrieved,
             extra=shown(ps),
         )
