@@ -54,6 +54,10 @@ HAND = dict(
 )  # fmt: skip
 TARGETS = ("gold", "ok")  # fit to exact-match spans, or to every strictly right span
 C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)  # inverse L2 strength, chosen by CV
+# `candidates.TOP_SOFTNESS`, chosen by CV with the rest: the `top` feature is recomputed from
+# the cached cosines, so no re-dump is needed (0 = the hard argmax used before).
+SOFTNESS_GRID = (0.0, 0.005, 0.01, 0.02, 0.05)
+COS, TOP = 7, 8  # columns of the cosine and `top` features (Weights.FEATURES order)
 
 
 def tuning_corpora() -> list[str]:
@@ -140,14 +144,23 @@ def load_or_dump(names, redump: bool) -> list[dict]:
     return data
 
 
-def arrays(q: dict, target: str = "gold"):
+def arrays(q: dict, target: str = "gold", softness: float | None = None):
     """(features with the LM as last column, first-token LM, start keys, exact flags, strict
     containment flags, fit target flags) of the candidates the LM scored (a span that
-    tokenises differently alone has no LM score). `target`: "gold" (exact match) or "ok"."""
+    tokenises differently alone has no LM score). `target`: "gold" (exact match) or "ok".
+    `softness`: recompute `top` with this TOP_SOFTNESS (None: as dumped)."""
+    from prototype.candidates import soft_top
+
     rows = [c for c in q["cands"] if c["lm"] is not None]
     if not rows:
         return None
     x = np.array([c["f"] + [c["lm"]] for c in rows], dtype=float)
+    if softness is not None:
+        # the best sentence is the one whose candidates were dumped with top == 1 (else,
+        # rarely, one with no candidate: then the best candidate's cosine stands in)
+        tops = [c["f"][COS] for c in q["cands"] if c["f"][TOP] == 1.0]
+        best = max(tops) if tops else max(c["f"][COS] for c in q["cands"])
+        x[:, TOP] = [soft_top(best - v, softness) for v in x[:, COS]]
     first = np.array([c["first"] if c["first"] is not None else -30.0 for c in rows])
     keys = [tuple(c["key"]) for c in rows]
     exact = np.array([c["gold"] for c in rows], dtype=bool)
@@ -195,13 +208,13 @@ def pick(q, w: np.ndarray, starts: int) -> tuple[bool, bool]:
     return bool(exact[best]), bool(ok[best])
 
 
-def score(questions: list[dict], w: np.ndarray, starts: int) -> dict:
+def score(questions: list[dict], w: np.ndarray, starts: int, softness: float | None = None) -> dict:
     """Exact match and strict accuracy under weights `w`, by kind and over all; a question
     with no scored candidate counts as a miss. "both" (their mean) is what CV maximises,
     since the issue's targets hold for both."""
     by: dict[str, list[tuple[bool, bool]]] = {}
     for q in questions:
-        a = arrays(q)
+        a = arrays(q, softness=softness)
         by.setdefault(q["kind"], []).append(pick(a, w, starts) if a else (False, False))
     out: dict = {}
     for k, v in by.items():
@@ -249,20 +262,25 @@ def main() -> None:
         "current": {n: score(by_corpus[n], as_vector(Weights()), STARTS) for n in names},
     }
     for target in TARGETS:
-        prepared = {n: [a for q in by_corpus[n] if (a := arrays(q, target))] for n in names}
-        for c_value in C_GRID:
-            row = {}
-            for held in names:
-                train = [a for n in names if n != held for a in prepared[n]]
-                row[held] = score(by_corpus[held], fit(train, c_value), STARTS)
-            cv[f"{target} C={c_value}"] = row
+        for soft in SOFTNESS_GRID:
+            prepared = {
+                n: [a for q in by_corpus[n] if (a := arrays(q, target, soft))] for n in names
+            }
+            for c_value in C_GRID:
+                row = {}
+                for held in names:
+                    train = [a for n in names if n != held for a in prepared[n]]
+                    row[held] = score(by_corpus[held], fit(train, c_value), STARTS, soft)
+                cv[f"{target} top~{soft} C={c_value}"] = row
     print("EM / accuracy per tuning corpus; fitted rows: leave-one-corpus-out")
     for label, row in cv.items():
         show(label, row)
     fitted = [k for k in cv if " C=" in k]
     best = max(fitted, key=lambda k: np.mean([cv[k][n]["both"] for n in names]))
-    target, c_best = best.split(" C=")[0], float(best.split("C=")[1])
-    w = fit([a for q in data if (a := arrays(q, target))], c_best)
+    target = best.split(" ")[0]
+    soft_best = float(best.split("top~")[1].split(" ")[0])
+    c_best = float(best.split("C=")[1])
+    w = fit([a for q in data if (a := arrays(q, target, soft_best))], c_best)
     learnt = dict(zip([*Weights.FEATURES, "lm"], (round(float(v), 3) for v in w), strict=True))
     print("chosen:", best, "weights:", learnt)
     OUT.write_text(
@@ -271,13 +289,13 @@ def main() -> None:
                 "what": "extractive reader weights, conditional logit over candidate spans",
                 "tuning_corpora": names,
                 "protocol": "leave-one-corpus-out CV over the tuning corpora; fit target "
-                "(exact-match spans or every strictly right span) and C chosen by the mean of "
-                "exact match and strict accuracy, both from the gold document; test corpora "
-                "never opened",
+                "(exact-match spans or every strictly right span), C and the softness of the "
+                "'top' feature chosen by the mean of exact match and strict accuracy, both "
+                "from the gold document; test corpora never opened",
                 "starts": STARTS,
                 "right_answer_among_candidates": reach,
                 "cv": cv,
-                "chosen": {"target": target, "C": c_best},
+                "chosen": {"target": target, "C": c_best, "top_softness": soft_best},
                 "weights": learnt,
                 "previous_weights": asdict(Weights()),
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -47,6 +47,11 @@ CANDIDATES = {
         "top16_lr1e-3": replace(C, top_layers=16),
         "top30_lr5e-4": replace(C, top_layers=30, lr=5e-4),
         "top8_lr1e-3_e8_nostop": replace(C, max_epochs=8, stop_at=1.0, anneal_at=1.0),
+        # From here on: seed variance of the chosen setting, and typo-noised copies of the
+        # training texts (`prototype.augment.typo_noise`; `augment` + `n_rewrites`).
+        "top8_lr1e-3_seed1": replace(C, seed=1),
+        "top8_lr1e-3_typos1": replace(C, augment=True, n_rewrites=1),
+        "top8_lr1e-3_typos1_seed1": replace(C, augment=True, n_rewrites=1, seed=1),
     },
     ("fine_tuning", "extraction"): {
         "top2_lr3e-3": replace(X, top_layers=2, lr=3e-3, max_seconds=600.0),

@@ -62,3 +62,33 @@ def rewrites(question: str, n: int = 2) -> list[str]:
             seen.add(r.casefold())
             unique.append(r)
     return unique[:n]
+
+
+def typo_noise(text: str, seed: int, rate: float = 0.15) -> str:
+    """`text` with one slip (swapped, dropped or doubled inner letter) in about `rate` of its
+    words of five letters or more; deterministic in `seed`, never the text itself.
+
+    For behaviour tasks, whose inputs are messages people type: a typo splits a word into
+    unfamiliar subword tokens, and a model fine-tuned only on clean spellings of its cue words
+    misses them (synthetic character noise as training data: Belinkov & Bisk 2018; Karpukhin
+    et al. 2019). Labels and JSON targets are left as they are.
+    """
+    import random
+
+    rng = random.Random(f"{seed}:{text}")
+    words = text.split(" ")
+    spots = [i for i, w in enumerate(words) if w.isalpha() and len(w) >= 5]
+    if not spots:
+        return text
+    for i in rng.sample(spots, max(1, round(rate * len(spots)))):
+        w = words[i]
+        j = rng.randrange(1, len(w) - 2)
+        slip = rng.randrange(3)
+        words[i] = (
+            w[:j] + w[j + 1] + w[j] + w[j + 2 :]  # swap
+            if slip == 0
+            else w[:j] + w[j + 1 :]  # drop
+            if slip == 1
+            else w[:j] + w[j] + w[j:]  # double
+        )
+    return " ".join(words)

@@ -79,27 +79,33 @@ class Weights:
         "field",
         "label",
     )
-    type: float = 2.652  # the span has the asked-for answer type
-    overlap: float = 3.472  # share of the question's content words in the span's sentence
-    distance: float = -0.064  # words between the span and the nearest question word (cap 8)
-    boundary: float = 0.854  # the span ends on a phrase boundary
-    unit_cut: float = -4.491  # a number whose unit word was cut off
-    echo: float = -1.016  # per question word inside the span
-    words: float = -0.826  # per word: prefer the shorter of two equally good spans
-    cos: float = 6.871  # MiniLM cosine of the span's sentence, under its heading, to the question
-    top: float = 1.677  # the span's sentence is the one most similar to the question
-    near: float = 6.15  # the span's neighbours match the question's words (Alignment.near)
-    focus: float = 1.496  # a focus word of the question is in the span's phrase
-    prep: float = 3.532  # a place question's span follows a place preposition
-    field: float = 0.12  # the span is a field value of a "Label: value;" record (a table row)
-    label: float = 2.384  # how well that field's label matches the question (Alignment.label)
-    lm: float = 1.62  # mean token log-probability of writing the span, closing quote included
+    type: float = 2.69  # the span has the asked-for answer type
+    overlap: float = 3.224  # share of the question's content words in the span's sentence
+    distance: float = -0.078  # words between the span and the nearest question word (cap 8)
+    boundary: float = 0.844  # the span ends on a phrase boundary
+    unit_cut: float = -4.531  # a number whose unit word was cut off
+    echo: float = -1.008  # per question word inside the span
+    words: float = -0.837  # per word: prefer the shorter of two equally good spans
+    cos: float = 4.906  # MiniLM cosine of the span's sentence, under its heading, to the question
+    top: float = 2.409  # the span's sentence is (nearly) the most similar (TOP_SOFTNESS)
+    near: float = 5.829  # the span's neighbours match the question's words (Alignment.near)
+    focus: float = 1.516  # a focus word of the question is in the span's phrase
+    prep: float = 3.613  # a place question's span follows a place preposition
+    field: float = 0.164  # the span is a field value of a "Label: value;" record (a table row)
+    label: float = 2.344  # how well that field's label matches the question (Alignment.label)
+    lm: float = 1.644  # mean token log-probability of writing the span, closing quote included
 
     def evidence(self, feats: Sequence[float]) -> float:
         return sum(getattr(self, n) * f for n, f in zip(self.FEATURES, feats, strict=True))
 
 
 NEAR_DECAY = 3.0  # words: how fast a question word's match loses weight with distance
+# How far (in cosine) a sentence may trail the most similar one and still count as "top":
+# top = exp(-(best - cos) / TOP_SOFTNESS), 1 for the best; 0 = only the best. A hard argmax
+# let a table row win on a cosine .005 above its neighbours' ("Day: Monday; ... 18:30" over
+# the asked-for "Day: Wednesday; ... 20:15"). Chosen by leave-one-corpus-out CV with the
+# weights (bench/learn_reader.py, data/runs/reader_weights.json).
+TOP_SOFTNESS = 0.02
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,13 @@ class Alignment:
         if end <= start:
             return 0.0
         return float(self.weights @ self.sims[sentence][:, start:end].max(axis=1))
+
+
+def soft_top(gap: float, softness: float) -> float:
+    """The `top` feature of a sentence whose cosine trails the best by `gap` (>= 0)."""
+    if gap <= 0:
+        return 1.0
+    return float(np.exp(-gap / softness)) if softness > 0 else 0.0
 
 
 def _field_label(words: Sequence[str], s: int) -> tuple[int, int] | None:
@@ -233,7 +246,8 @@ def candidates(
     cosines = list(cosines) if cosines is not None else [0.0] * len(sentences)
     best_cos = max(cosines, default=0.0)
     for si, (doc_id, sent) in enumerate(sentences):
-        cos, top = cosines[si], float(cosines[si] >= best_cos)
+        cos = cosines[si]
+        top = soft_top(float(best_cos - cos), TOP_SOFTNESS)
         words = sent.split()
         hits = [i for i, w in enumerate(words) if stem(w) in qstems and len(clean(w)) > 2]
         hits_set = set(hits)

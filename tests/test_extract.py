@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from prototype.answer_types import answer_type
-from prototype.candidates import Weights, candidates
+from prototype.candidates import TOP_SOFTNESS, Weights, candidates, soft_top
 from prototype.corpus import load_corpus
 from prototype.extract import reply
 
@@ -283,4 +283,22 @@ def test_reader_weights_are_the_learnt_ones():
     run = json.loads((data / "runs/reader_weights.json").read_text())
     splits = yaml.safe_load((data / "corpora/SPLITS.yaml").read_text())
     assert asdict(Weights()) == pytest.approx(run["weights"])
+    assert run["chosen"]["top_softness"] == TOP_SOFTNESS
     assert run["tuning_corpora"] == splits["tuning"]  # never a test corpus
+
+
+def test_a_table_row_that_says_the_asked_for_day_beats_a_marginally_closer_row():
+    """Near-identical table rows embed almost alike; a hard "most similar sentence" bonus let
+    the Monday row win on a cosine .005 higher. The soft `top` leaves the row naming the
+    asked-for day to decide."""
+    rows = [
+        ("hours", f"Day: {d}; Doors open: 07:40; Doors close: {t}; Phone lines open: 08:00.")
+        for d, t in (("Monday", "18:30"), ("Tuesday", "18:30"), ("Wednesday", "20:15"))
+    ]
+    q = "What time does the surgery close on Wednesdays?"
+    cands = candidates(q, rows, cosines=[0.598, 0.594, 0.593])
+    best = max(cands, key=lambda c: c.evidence)
+    assert (best.text, best.sentence) == ("20:15", 2)
+    assert soft_top(0.0, TOP_SOFTNESS) == 1.0
+    assert soft_top(0.005, 0.0) == 0.0  # the old hard argmax
+    assert 0.7 < soft_top(0.005, TOP_SOFTNESS) < 1.0

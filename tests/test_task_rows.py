@@ -17,7 +17,14 @@ from prototype.rows import RunContext, SharedModels
 from prototype.task_data import FieldSpec, load_task
 from prototype.task_eval import evaluate_task, score_fields, score_label
 from prototype.task_index import ExampleIndex
-from prototype.task_rows import TASK_RUNNERS, few_shot_messages, hybrid_examples, target
+from prototype.task_rows import (
+    TASK_LORA,
+    TASK_RUNNERS,
+    few_shot_messages,
+    ft_examples,
+    hybrid_examples,
+    target,
+)
 
 FIX = Path(__file__).parent / "fixtures"
 INTENTS = FIX / "tiny_intents"
@@ -293,6 +300,30 @@ def test_hybrid_trains_on_a_share_but_at_least_min_rows():
     assert len(rows(train_share=0.5, min_rows=0)) == round(0.5 * n)
     assert len(rows(train_share=0.1, min_rows=n // 2)) == n // 2
     assert len(rows(train_share=0.1, min_rows=10 * n)) == n  # never more than there are
+
+
+def test_typo_augmentation_adds_noised_copies_that_do_not_count_as_originals():
+    """`augment` on a task row adds `n_rewrites` typo-noised copies of each text (tried on
+    support_intents, not adopted: data/runs/task_tuning.json); the label never changes."""
+    from dataclasses import replace
+
+    from prototype.augment import typo_noise
+
+    ds = load_task(Path(__file__).parents[1] / "data" / "tasks" / "support_intents")
+    train = ds.train[:20]
+    plain = ft_examples(ds.schema, train, TASK_LORA)
+    rows = ft_examples(ds.schema, train, replace(TASK_LORA, augment=True, n_rewrites=2))
+    assert len(plain) == 20 and len(rows) == 60
+    assert [r.original for r in rows] == [True] * 20 + [False] * 40
+    assert [r.target for r in rows[20:40]] == [e.label for e in train]
+    noised = [r.messages[-1]["content"] for r in rows[20:40]]
+    changed = [a != e.text for a, e in zip(noised, train, strict=True)]
+    assert sum(changed) >= 15  # texts with no word of 5+ letters stay as they are
+    assert noised == [typo_noise(e.text, 0) for e in train]  # deterministic
+    assert rows[40].messages[-1]["content"] != noised[0] or not changed[0]
+    slip = typo_noise("ok thanks", 0).split(" ")
+    assert slip[0] == "ok" and slip[1] != "thanks" and abs(len(slip[1]) - 6) <= 1
+    assert typo_noise("ok yes", 0) == "ok yes"  # no word long enough to slip
 
 
 def test_few_shot_prompt_shows_nearest_last():
