@@ -172,7 +172,8 @@ def main() -> None:
     ctx = RunContext(dev, models=shared_models(dev))
     log = json.loads(OUT.read_text()) if OUT.exists() else {"runs": []}
     if args.reference:
-        log["runs"] += reference(shared_models(dev))
+        assert ctx.models is not None
+        log["runs"] += reference(ctx.models)
         OUT.write_text(json.dumps(log, indent=1) + "\n")
         return
     runner = task_rows.TASK_RUNNERS[args.row]

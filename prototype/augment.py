@@ -9,6 +9,7 @@ politeness), so the model sees each fact under more than one surface form.
 
 from __future__ import annotations
 
+import random
 import re
 
 # (pattern on the question, replacement): question-word swaps that keep the meaning.
@@ -66,15 +67,14 @@ def rewrites(question: str, n: int = 2) -> list[str]:
 
 def typo_noise(text: str, seed: int, rate: float = 0.15) -> str:
     """`text` with one slip (swapped, dropped or doubled inner letter) in about `rate` of its
-    words of five letters or more; deterministic in `seed`, never the text itself.
+    words of five letters or more (a text with no such word comes back as it is);
+    deterministic in `seed` and the text.
 
     For behaviour tasks, whose inputs are messages people type: a typo splits a word into
     unfamiliar subword tokens, and a model fine-tuned only on clean spellings of its cue words
     misses them (synthetic character noise as training data: Belinkov & Bisk 2018; Karpukhin
     et al. 2019). Labels and JSON targets are left as they are.
     """
-    import random
-
     rng = random.Random(f"{seed}:{text}")
     words = text.split(" ")
     spots = [i for i, w in enumerate(words) if w.isalpha() and len(w) >= 5]
