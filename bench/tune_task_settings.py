@@ -10,6 +10,7 @@ Run one model at a time (the 2-core CPU is the budget the LoRA time cap is set f
 
     .venv/bin/python bench/tune_task_settings.py --row fine_tuning --kind classification
     .venv/bin/python bench/tune_task_settings.py --reference   # no LLM: see `reference`
+    .venv/bin/python bench/tune_task_settings.py --route       # hybrid+route's share
 """
 
 from __future__ import annotations
@@ -159,14 +160,69 @@ def reference(models: SharedModels) -> list[dict]:
     return runs
 
 
+ROUTE_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def route(ctx: RunContext) -> list[dict]:
+    """`task_rows.ROUTE_SHARE` on the classification tuning datasets: the fine-tuning row's
+    adapter answers the update's test set once, then each share of the grid routes the
+    texts whose neighbours vote for a new label to that label. The share is chosen by
+    accuracy on the whole updated test set (old and new labels): before the update no
+    label is new, so the row answers exactly as fine-tuning does whatever the share."""
+    from prototype.task_eval import answer_cases, cases
+
+    runs = []
+    for ds in tuning_datasets("classification"):
+        t0 = time.perf_counter()
+        s = task_rows.FT_LORA[ds.kind]
+        pm, _, _, tok = task_rows._train(
+            ds, ctx, task_rows.ft_examples(ds.schema, ds.train, s), s, "ft", "route: train"
+        )
+        upd = ds.update.schema
+        adapter = task_rows.fixed_answerer(task_rows._local(pm, tok), upd, task_rows.short_messages)
+        recs = answer_cases(adapter, cases(ds.update.test, "updated", upd), stage="route")
+        assert ctx.models is not None
+        index = ExampleIndex(ctx.models.embedder)
+        index.add(task_rows.updated_train(ds))
+        near = index.scored([e.text for e in ds.update.test], task_rows.ROUTE_K)
+        known = frozenset(e.label for e in ds.train)
+        grid = {}
+        for share in ROUTE_GRID:
+            pred = [
+                task_rows.new_label_vote(n, known, share) or r["parsed"]
+                for n, r in zip(near, recs, strict=True)
+            ]
+            gold = [r["gold"] for r in recs]
+            hit = [p == g for p, g in zip(pred, gold, strict=True)]
+            new = [h for h, g in zip(hit, gold, strict=True) if g not in known]
+            old = [h for h, g in zip(hit, gold, strict=True) if g in known]
+            grid[str(share)] = {
+                "accuracy_updated": round(sum(hit) / len(hit), 4),
+                "accuracy_new_labels": round(sum(new) / max(1, len(new)), 4),
+                "accuracy_old_labels_after_update": round(sum(old) / max(1, len(old)), 4),
+            }
+            print(ds.name, share, grid[str(share)], flush=True)
+        runs.append(
+            {
+                "row": "hybrid+route",
+                "dataset": ds.name,
+                "grid": grid,
+                "wall_seconds": round(time.perf_counter() - t0, 1),
+                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            }
+        )
+    return runs
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--row", choices=("fine_tuning", "hybrid"))
     ap.add_argument("--kind", choices=("classification", "extraction"))
     ap.add_argument("--only", nargs="*", help="candidate names (default: all)")
     ap.add_argument("--reference", action="store_true", help="logistic regression on MiniLM")
+    ap.add_argument("--route", action="store_true", help="hybrid+route's share, on the grid")
     args = ap.parse_args()
-    if not args.reference and not (args.row and args.kind):
+    if not (args.reference or args.route) and not (args.row and args.kind):
         ap.error("--row and --kind are required (or --reference)")
     dev = pick_device(None)
     ctx = RunContext(dev, models=shared_models(dev))
@@ -174,6 +230,10 @@ def main() -> None:
     if args.reference:
         assert ctx.models is not None
         log["runs"] += reference(ctx.models)
+        OUT.write_text(json.dumps(log, indent=1) + "\n")
+        return
+    if args.route:
+        log["runs"] += route(ctx)
         OUT.write_text(json.dumps(log, indent=1) + "\n")
         return
     runner = task_rows.TASK_RUNNERS[args.row]

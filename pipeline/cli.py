@@ -14,7 +14,7 @@ from pathlib import Path
 import typer
 
 from core.errors import AdvisorError
-from core.registry import ROWS, STRATEGIES
+from core.registry import QA_ROWS, ROWS, STRATEGIES
 
 app = typer.Typer(
     help="ftrag: decide between fine-tuning, RAG or a hybrid, and prove it with numbers.",
@@ -194,7 +194,7 @@ def _corpus_run(strategy, corpus, device, retrain, augment) -> tuple[dict, list[
     from prototype.corpus import load_corpus
     from prototype.runner import run_all, run_strategy
 
-    strategy = _choice(strategy, (*ROWS.values(), "all"), "--strategy")
+    strategy = _choice(strategy, (*QA_ROWS, "all"), "--strategy")
     c = load_corpus(corpus)
     if strategy == "all":
         runs = run_all(c, device, _stderr_progress, retrain=retrain, augment=augment)

@@ -15,7 +15,7 @@ from functools import lru_cache
 from core.errors import ConfigError
 from core.progress import Progress
 from core.prototype_result import PrototypeResult
-from core.registry import ROWS, TASKS
+from core.registry import TASKS
 from prototype.rows import RunContext, SharedModels, row_runner
 
 # Rows that answer a live question without training (`ftrag ask`, the app's Ask panel).
@@ -60,10 +60,10 @@ def run_all(
     strategies: tuple[str, ...] | None = None,
     augment: bool = True,
 ) -> list[PrototypeResult]:
-    """Every row in `strategies` (default: every row registered now, in registry order, the
-    base included; the constrained reader has its own row so decoding-forced format never
-    hides in the plain `rag` one)."""
-    rows = ROWS.values() if strategies is None else strategies
+    """Every row in `strategies` (default: the knowledge-QA task's rows, `QA_ROWS`, the base
+    included; the constrained reader has its own row so decoding-forced format never hides
+    in the plain `rag` one)."""
+    rows = TASKS.get("knowledge_qa").rows if strategies is None else strategies
     return [run_strategy(s, corpus, device, progress, cancel, retrain, augment) for s in rows]
 
 

@@ -60,6 +60,16 @@ class ExampleIndex:
     def __len__(self) -> int:
         return len(self.examples)
 
+    def scored(self, texts: Sequence[str], k: int) -> list[list[tuple[object, float]]]:
+        """The `k` nearest examples per text with their cosine, nearest first."""
+        if not texts or self.index is None:
+            return [[] for _ in texts]
+        sims, ids = self.index.search(self.embed(texts), min(k, len(self.examples)))
+        return [
+            [(self.examples[j], float(s)) for s, j in zip(srow, irow, strict=True) if j >= 0]
+            for srow, irow in zip(sims, ids, strict=True)
+        ]
+
     def search(
         self,
         texts: Sequence[str],

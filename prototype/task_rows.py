@@ -313,6 +313,92 @@ def hybrid_examples(schema, train, index: ExampleIndex, hs: HybridTaskSettings):
     return rows
 
 
+# -- the routed hybrid --------------------------------------------------------------------
+# `hybrid+route`: the fine-tuning row's adapter answers with its short prompt, and retrieval
+# supplies only what arrived after training. Classification: where the retrieved neighbours
+# vote for a label the adapter was never trained on, that label is the answer (a weighted
+# vote of the k nearest examples, Cover & Hart's nearest-neighbour rule). Extraction: a
+# field the adapter was never trained on is read by the rag row's few-shot prompt and added
+# to the adapter's object. Fine-tuning keeps what it learnt, retrieval brings what is new, and
+# nothing is retrained. The answer is assembled, not generated whole, so it is its own named
+# row beside the generated `hybrid`.
+ROUTE_K = 6  # neighbours that vote, as the rag row shows (RAG_K)
+# Share of the neighbours' cosine mass that must sit on labels the adapter never saw before
+# retrieval answers. Chosen on support_intents (a tuning dataset; bench/tune_task_settings.py
+# --route, data/runs/task_tuning.json); the held-out it_helpdesk was run once with it.
+ROUTE_SHARE = 0.5
+
+
+def new_label_vote(neighbours: Sequence[tuple[Any, float]], known, share: float) -> str | None:
+    """The new label to answer with, or None to let the adapter answer: the label outside
+    `known` with the most cosine among `neighbours` ((example, cosine) pairs), when the
+    labels outside `known` hold at least `share` of the neighbours' cosine together."""
+    votes: dict[str, float] = {}
+    for e, sim in neighbours:
+        votes[e.label] = votes.get(e.label, 0.0) + max(sim, 0.0)
+    total = sum(votes.values())
+    new = {lab: v for lab, v in votes.items() if lab not in known}
+    if not total or not new or sum(new.values()) < share * total:
+        return None
+    return max(new, key=lambda lab: new[lab])
+
+
+def routed_answerer(
+    adapter: AnswerFn, index: ExampleIndex, known, k: int = ROUTE_K, share: float = ROUTE_SHARE
+) -> AnswerFn:
+    """Texts whose neighbours vote for a new label get that label (no generation); the rest
+    go to `adapter`. Each record's `extra["route"]` says which answered."""
+
+    def answer(texts: Sequence[str]) -> list[Answer]:
+        t0 = time.perf_counter()
+        near = index.scored(texts, k)
+        search_s = (time.perf_counter() - t0) / max(1, len(texts))
+        picks = [new_label_vote(n, known, share) for n in near]
+        todo = [t for t, p in zip(texts, picks, strict=True) if p is None]
+        gen = iter(adapter(todo) if todo else [])
+        out = []
+        for p, n in zip(picks, near, strict=True):
+            ids = tuple(e.id for e, _ in n)
+            if p is None:
+                a = next(gen)
+                out.append(
+                    replace(
+                        a,
+                        seconds=a.seconds + search_s,
+                        retrieved=ids,
+                        extra={**a.extra, "route": "fine_tuning"},
+                    )
+                )
+            else:
+                out.append(Answer(p, 0, search_s, ids, {"route": "retrieval"}))
+        return out
+
+    return answer
+
+
+def merged_answerer(adapter: AnswerFn, retrieval: AnswerFn, new_fields: Sequence[str]) -> AnswerFn:
+    """Extraction: the adapter's object as written, with each of `new_fields` that
+    retrieval's object gives added. When the adapter's text is not one JSON object it stands
+    as written (scored as such); a new field retrieval did not give stays out (scored as
+    missing). Nothing else is touched: an extra key the adapter wrote still fails format."""
+    from prototype.task_eval import parse_object
+
+    def answer(texts: Sequence[str]) -> list[Answer]:
+        out = []
+        for a, r in zip(adapter(texts), retrieval(texts), strict=True):
+            mine, theirs = parse_object(a.raw), parse_object(r.raw) or {}
+            raw = a.raw
+            if mine is not None:
+                mine.update((f, theirs[f]) for f in new_fields if f in theirs)
+                raw = json.dumps(mine, ensure_ascii=False)
+            extra = {"route": "fine_tuning+retrieval", "adapter_raw": a.raw, "retrieval_raw": r.raw}
+            tokens = a.prompt_tokens + r.prompt_tokens
+            out.append(Answer(raw, tokens, a.seconds + r.seconds, r.retrieved, extra))
+        return out
+
+    return answer
+
+
 # -- rows ----------------------------------------------------------------------------------
 def _models(ctx: RunContext) -> SharedModels:
     assert ctx.models is not None  # RunContext fills it in
@@ -484,10 +570,70 @@ def run_hybrid(
     )
 
 
+def run_hybrid_route(
+    dataset, ctx: RunContext, settings: LoraSettings | None = None
+) -> PrototypeResult:
+    """The fine-tuning row's adapter (the same training rows and settings, so a run of both
+    trains once) with retrieval for what arrived after training: `routed_answerer` for new
+    labels, `merged_answerer` for new fields. After the update the index adds the new
+    examples and the adapter stays as it is."""
+    s = settings or FT_LORA[dataset.kind]
+    examples = ft_examples(dataset.schema, dataset.train, s)
+    pm, st, path, tok = _train(dataset, ctx, examples, s, "ft", "hybrid+route: train")
+    index = ExampleIndex(_models(ctx).embedder)
+    index_s = index.add(dataset.train)
+    gen = _models(ctx).generator
+    adapter = fixed_answerer(_local(pm, tok), dataset.schema, short_messages)
+    classify = dataset.kind == "classification"
+    known = (
+        frozenset(e.label for e in dataset.train) if classify else frozenset(dataset.schema.fields)
+    )
+    meta = _meta(
+        ctx,
+        adapter=str(path),
+        settings=asdict(s),
+        train=st.to_dict(),
+        index_seconds=round(index_s, 3),
+        k=ROUTE_K if classify else RAG_K[dataset.kind],
+        route_share=ROUTE_SHARE if classify else None,
+    )
+
+    def answer_fn(schema) -> AnswerFn:
+        if classify:
+            return routed_answerer(adapter, index, known)
+        new = [f for f in schema.fields if f not in known]
+        if not new:
+            return adapter
+        ft = fixed_answerer(_local(pm, tok), schema, short_messages)
+        rag = retrieval_answerer(gen, index, schema, RAG_K[dataset.kind])
+        return merged_answerer(ft, rag, new)
+
+    def apply_update():
+        add_s = index.add(dataset.update.train)
+        meta["update"] = {
+            "examples_added": len(dataset.new_train),
+            "seconds": round(add_s, 3),
+            "adapter_retrained": False,
+        }
+        return answer_fn(dataset.update.schema)
+
+    return evaluate_task(
+        "hybrid+route",
+        dataset,
+        answer_fn(dataset.schema),
+        build_seconds=st.seconds + index_s,
+        apply_update=apply_update,
+        progress=ctx.progress,
+        cancel=ctx.cancel,
+        meta=meta,
+    )
+
+
 # The task rows, by row value (core.registry.TASKS[kind].rows lists which run on a task).
 TASK_RUNNERS: dict[str, Callable[..., PrototypeResult]] = {
     "base": run_base,
     "rag": run_rag,
     "fine_tuning": run_fine_tuning,
     "hybrid": run_hybrid,
+    "hybrid+route": run_hybrid_route,
 }

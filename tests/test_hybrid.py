@@ -63,7 +63,10 @@ def test_raft_rows_hold_oracle_and_distractors(tiny):
     from prototype.index import RagIndex
 
     index = RagIndex.build(tiny.docs, FakeEmbedder())
-    hs = replace(FAST, p_oracle=0.8, train_share=1.0, variants=4, counterfactual=0.5)
+    # ids as they are (renaming is tested below), so each row can be traced to its question
+    hs = replace(
+        FAST, p_oracle=0.8, train_share=1.0, variants=4, counterfactual=0.5, rename_docs=0.0
+    )
     rows, trained = raft_examples(tiny, index, hs)
     assert len(trained) == len(tiny.qa) and len(rows) == 4 * len(tiny.qa)
     by_q = {q.question: q for q in tiny.qa}
@@ -106,6 +109,37 @@ def test_rows_show_a_reader_pick_right_in_about_the_set_share(tiny):
         wrong += pick != target and target not in pick
     assert right + wrong == len(rows)
     assert 0.55 <= right / len(rows) <= 0.85
+
+
+def test_renamed_rows_cite_the_id_shown_over_the_answer(tiny):
+    """With `rename_docs`, ids are permuted per row, so the target cites the id printed over
+    the passage that states the answer (and the pick carries it), not the question's own
+    document: the adapter must copy the id, it cannot learn which topic lives where."""
+    from prototype.hybrid import raft_examples
+    from prototype.index import RagIndex
+
+    index = RagIndex.build(tiny.docs, FakeEmbedder())
+    hs = replace(FAST, train_share=1.0, variants=10, rename_docs=1.0, hint_right=1.0)
+    rows, _ = raft_examples(tiny, index, hs)
+    by_q = {q.question: q for q in tiny.qa}
+    moved = 0
+    for r in rows:
+        user = r.messages[-1]["content"]
+        q = by_q[user.rsplit("Question: ", 1)[1]]
+        fmt = parse_answer_format(r.target)
+        blocks = user.split("Reader's pick:", 1)[0].split("Document: ")[1:]
+        stating = [b.split("\n", 1)[0] for b in blocks if fmt.answer in b.split("\n", 1)[1]]
+        assert fmt.source in stating  # a passage under the cited id states the answer
+        assert f'"{fmt.answer}" ({fmt.source})' in user  # the pick names the same id
+        assert fmt.source in tiny.docs  # a real id of the corpus, permuted
+        moved += fmt.source != q.doc
+    assert moved / len(rows) > 0.3  # most rows cite another id than the question's document
+    plain, _ = raft_examples(tiny, index, replace(hs, rename_docs=0.0))
+    assert all(
+        parse_answer_format(r.target).source
+        == by_q[r.messages[-1]["content"].rsplit("Question: ", 1)[1]].doc
+        for r in plain
+    )
 
 
 def test_training_hint_prefers_the_readers_typical_mistake():

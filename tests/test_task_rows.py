@@ -333,6 +333,89 @@ def test_few_shot_prompt_shows_nearest_last():
     assert msgs[-2]["content"] == shots[0].label and msgs[-3]["content"] == shots[0].text
 
 
+@pytest.mark.parametrize(
+    "votes,share,expected",
+    [
+        ([("a", 0.9), ("a", 0.8), ("b", 0.7)], 0.5, None),  # every label known: the adapter
+        ([("new", 0.9), ("new", 0.8), ("a", 0.7)], 0.5, "new"),  # 1.7 of 2.4 on the new label
+        ([("new", 0.9), ("a", 0.8), ("a", 0.7)], 0.5, None),  # 0.9 of 2.4: the adapter
+        ([("new", 0.9), ("a", 0.8), ("a", 0.7)], 0.3, "new"),  # a lower share routes it
+        ([("x", 0.5), ("y", 0.6), ("a", 0.1)], 0.5, "y"),  # two new labels: the stronger
+        ([("new", -0.2), ("a", 0.4)], 0.5, None),  # a negative cosine counts as none
+        ([], 0.5, None),
+    ],
+)
+def test_new_label_vote(votes, share, expected):
+    from types import SimpleNamespace
+
+    from prototype.task_rows import new_label_vote
+
+    near = [(SimpleNamespace(label=lab), sim) for lab, sim in votes]
+    assert new_label_vote(near, frozenset({"a", "b"}), share) == expected
+
+
+def test_routed_answerer_sends_only_unrouted_texts_to_the_adapter():
+    from prototype.evaluate import Answer
+    from prototype.task_rows import routed_answerer
+
+    ds = load_task(INTENTS)
+    index = ExampleIndex(HashingEmbedder())
+    index.add(ds.train)
+    known = frozenset(e.label for e in ds.train)
+    asked: list = []
+
+    def adapter(texts):
+        asked.extend(texts)
+        return [Answer("track_order", 5, 0.01) for _ in texts]
+
+    # the update's own new-label texts: after the update each is its own nearest neighbour
+    texts = [e.text for e in ds.new_train] + [e.text for e in ds.test[:4]]
+    before = routed_answerer(adapter, index, known, share=0.1)(texts)
+    assert asked == texts and all(a.extra["route"] == "fine_tuning" for a in before)
+    index.add(ds.update.train)
+    asked.clear()
+    after = routed_answerer(adapter, index, known, share=0.1)(texts)
+    routed = [a for a in after if a.extra["route"] == "retrieval"]
+    assert routed and all(a.raw not in known and a.prompt_tokens == 0 for a in routed)
+    assert len(asked) == len(texts) - len(routed)  # a routed text is never generated
+    assert all(len(a.retrieved) == 6 for a in after)
+
+
+@pytest.mark.parametrize(
+    "mine,theirs,expected",
+    [
+        ('{"a": 1, "b": "x"}', '{"a": 9, "c": "new"}', {"a": 1, "b": "x", "c": "new"}),
+        ('{"a": 1}', "not json", {"a": 1}),  # retrieval gave nothing: the field stays out
+        ('{"a": 1, "zz": 2}', '{"c": null}', {"a": 1, "zz": 2, "c": None}),  # extras kept
+    ],
+)
+def test_merged_answerer_adds_only_the_new_fields(mine, theirs, expected):
+    from prototype.evaluate import Answer
+    from prototype.task_rows import merged_answerer
+
+    fn = merged_answerer(
+        lambda t: [Answer(mine, 10, 0.1) for _ in t],
+        lambda t: [Answer(theirs, 30, 0.2, ("e1",)) for _ in t],
+        ["c"],
+    )
+    [a] = fn(["note"])
+    assert json.loads(a.raw) == expected
+    assert (a.prompt_tokens, a.retrieved) == (40, ("e1",))
+    assert a.extra["adapter_raw"] == mine
+
+
+def test_merged_answerer_leaves_a_broken_adapter_answer_as_written():
+    from prototype.evaluate import Answer
+    from prototype.task_rows import merged_answerer
+
+    fn = merged_answerer(
+        lambda t: [Answer('{"a": 1', 10, 0.1) for _ in t],
+        lambda t: [Answer('{"c": 2}', 30, 0.2) for _ in t],
+        ["c"],
+    )
+    assert fn(["note"])[0].raw == '{"a": 1'
+
+
 def test_unknown_row_for_a_task_is_a_config_error():
     from prototype.runner import run_task_strategy
 
@@ -369,6 +452,15 @@ def test_real_classification_ft_learns_labels_and_cannot_reach_the_new_one(tmp_p
     assert ft.extra_metrics["accuracy_new_labels_retrained"] > 0
     assert ft.extra_metrics["retrain_seconds"] > 0
     assert m["prompt_tokens_mean"] < rag.metrics["prompt_tokens_mean"] / 3
+    # hybrid+route: the same adapter (reused, not retrained) answers exactly as fine-tuning
+    # before the update, and retrieval brings the new label after it
+    route = run_task_strategy("hybrid+route", ds, "cpu")
+    assert route.meta["train"]["seconds"] == ft.meta["train"]["seconds"]  # one adapter
+    before = [r["raw"] for r in route.answers if r["kind"] == "original"]
+    assert before == [r["raw"] for r in ft.answers if r["kind"] == "original"]
+    assert route.metrics["accuracy"] == m["accuracy"]
+    assert route.metrics["accuracy_new_labels"] > 0
+    assert route.metrics["accuracy_updated"] > m["accuracy_updated"]
 
 
 # -- calibration and report take task results ----------------------------------------------

@@ -25,6 +25,7 @@ PRIORS: dict[str, tuple[float, float]] = {
     "rag+constrained": (0.45, 2.0),
     "fine_tuning": (0.6, 90.0),
     "hybrid": (0.8, 75.0),
+    "hybrid+route": (0.25, 90.0),  # fine-tuning's adapter, short prompt (or no generation)
 }
 DEFAULT_PRIOR = (1.0, 30.0)
 LOAD_SECONDS = 6.0  # loading the generator and the embedder once per process
