@@ -160,15 +160,16 @@ def reference(models: SharedModels) -> list[dict]:
     return runs
 
 
-ROUTE_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+ROUTE_GRID = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def route(ctx: RunContext) -> list[dict]:
     """`task_rows.ROUTE_SHARE` on the classification tuning datasets: the fine-tuning row's
     adapter answers the update's test set once, then each share of the grid routes the
     texts whose neighbours vote for a new label to that label. The share is chosen by
-    accuracy on the whole updated test set (old and new labels): before the update no
-    label is new, so the row answers exactly as fine-tuning does whatever the share."""
+    accuracy on the whole updated test set (old and new labels); when several shares tie, the
+    middle one, farthest from both edges of the plateau. Before the update no label is new,
+    so the row answers exactly as fine-tuning does whatever the share."""
     from prototype.task_eval import answer_cases, cases
 
     runs = []
@@ -202,11 +203,16 @@ def route(ctx: RunContext) -> list[dict]:
                 "accuracy_old_labels_after_update": round(sum(old) / max(1, len(old)), 4),
             }
             print(ds.name, share, grid[str(share)], flush=True)
+        top = max(g["accuracy_updated"] for g in grid.values())
+        tied = [x for x in ROUTE_GRID if grid[str(x)]["accuracy_updated"] == top]
+        best = tied[len(tied) // 2]  # the middle of a plateau, the least sensitive choice
+        print(ds.name, "chosen share", best, flush=True)
         runs.append(
             {
                 "row": "hybrid+route",
                 "dataset": ds.name,
                 "grid": grid,
+                "chosen_share": best,
                 "wall_seconds": round(time.perf_counter() - t0, 1),
                 "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             }

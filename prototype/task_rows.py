@@ -325,8 +325,10 @@ def hybrid_examples(schema, train, index: ExampleIndex, hs: HybridTaskSettings):
 ROUTE_K = 6  # neighbours that vote, as the rag row shows (RAG_K)
 # Share of the neighbours' cosine mass that must sit on labels the adapter never saw before
 # retrieval answers. Chosen on support_intents (a tuning dataset; bench/tune_task_settings.py
-# --route, data/runs/task_tuning.json); the held-out it_helpdesk was run once with it.
-ROUTE_SHARE = 0.5
+# --route, data/runs/task_tuning.json): accuracy on the updated test set was .931 for every
+# share from .1 to .3 and fell from .35 (.845) to .9 (.448); .2 is the middle of that
+# plateau. The held-out it_helpdesk was run once with it.
+ROUTE_SHARE = 0.2
 
 
 def new_label_vote(neighbours: Sequence[tuple[Any, float]], known, share: float) -> str | None:
