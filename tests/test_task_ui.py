@@ -119,3 +119,21 @@ def test_task_results_show_the_tasks_metrics_and_every_example():
     at.multiselect(key="w.task.f.right").set_value(["no"]).run()
     assert len(at.dataframe[1].value) == 1
     assert at.get("plotly_chart")
+
+
+@pytest.mark.parametrize(
+    "choice,task,rows",
+    [
+        ("hybrid", "classification", ("hybrid", "hybrid+route")),
+        ("hybrid", "extraction", ("hybrid", "hybrid+route")),
+        ("rag", "classification", ("rag",)),  # no extractive reader on a behaviour task
+        ("fine_tuning", "extraction", ("fine_tuning",)),
+        ("hybrid", "knowledge_qa", ("hybrid",)),  # QA: the primary row only
+        ("all", "classification", ("base", "rag", "fine_tuning", "hybrid", "hybrid+route")),
+    ],
+)
+def test_a_strategy_runs_its_rows_that_the_task_has(choice, task, rows):
+    from core.registry import TASKS
+    from ui.pages.prototype import _rows_for
+
+    assert _rows_for(choice, False, TASKS.get(task)) == rows

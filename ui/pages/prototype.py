@@ -29,12 +29,13 @@ QUICK_RAG_ROW = "rag+constrained"
 def _rows_for(choice: str, quick: bool, spec: TaskSpec) -> tuple[str, ...]:
     """A strategy runs its primary row (the first of `StrategySpec.rows`, the one calibration
     prefers too), or in a quick run RAG's faster reader; "all" runs every row of the task. On
-    a behaviour task each strategy has one row of its own name."""
+    a behaviour task a strategy runs each of its rows the task has (the hybrid: the generated
+    `hybrid` and `hybrid+route`, which reuses fine-tuning's adapter)."""
     if choice == "all":
         return spec.rows
-    if spec.data == "dataset":
-        return (choice,)
     rows = STRATEGIES.get(choice).rows
+    if spec.data == "dataset":
+        return tuple(r for r in rows if r in spec.rows)
     return (QUICK_RAG_ROW,) if quick and QUICK_RAG_ROW in rows else rows[:1]
 
 
