@@ -413,6 +413,20 @@ def _meta(ctx: RunContext, **kw) -> dict:
     return {"model": GENERATOR_NAME, "device": ctx.device, **kw}
 
 
+def _adapter_meta(ctx: RunContext, path, settings, st, **kw) -> dict:
+    return _meta(ctx, adapter=str(path), settings=asdict(settings), train=st.to_dict(), **kw)
+
+
+def _grown_index(dataset, index: ExampleIndex) -> dict:
+    """Add the update's examples to `index` (only new texts are embedded); the meta entry."""
+    add_s = index.add(dataset.update.train)
+    return {
+        "examples_added": len(dataset.new_train),
+        "seconds": round(add_s, 3),
+        "adapter_retrained": False,
+    }
+
+
 def run_base(dataset, ctx: RunContext) -> PrototypeResult:
     gen = _models(ctx).generator
     upd = dataset.update
@@ -486,13 +500,8 @@ def run_fine_tuning(
     examples = ft_examples(dataset.schema, dataset.train, s)
     pm, st, path, tok = _train(dataset, ctx, examples, s, "ft", "fine_tuning: train")
     extra: dict = {}
-    meta = _meta(
-        ctx,
-        adapter=str(path),
-        settings=asdict(s),
-        train=st.to_dict(),
-        n_train_examples=len(examples),
-        prompt=SHORT_PROMPT[dataset.kind],
+    meta = _adapter_meta(
+        ctx, path, s, st, n_train_examples=len(examples), prompt=SHORT_PROMPT[dataset.kind]
     )
     upd = dataset.update
     if ctx.retrain and upd is not None:
@@ -541,23 +550,12 @@ def run_hybrid(
     examples = hybrid_examples(dataset.schema, dataset.train, index, hs)
     pm, st, path, tok = _train(dataset, ctx, examples, hs.lora, "hybrid", "hybrid: train")
     gen = _local(pm, tok)
-    meta = _meta(
-        ctx,
-        adapter=str(path),
-        settings=asdict(hs),
-        train=st.to_dict(),
-        index_seconds=round(index_s, 3),
-        n_train_examples=len(examples),
-        k=k,
+    meta = _adapter_meta(
+        ctx, path, hs, st, index_seconds=round(index_s, 3), n_train_examples=len(examples), k=k
     )
 
     def apply_update():
-        add_s = index.add(dataset.update.train)  # only new texts are embedded
-        meta["update"] = {
-            "examples_added": len(dataset.new_train),
-            "seconds": round(add_s, 3),
-            "adapter_retrained": False,
-        }
+        meta["update"] = _grown_index(dataset, index)
         return retrieval_answerer(gen, index, dataset.update.schema, k)
 
     return evaluate_task(
@@ -590,11 +588,11 @@ def run_hybrid_route(
     known = (
         frozenset(e.label for e in dataset.train) if classify else frozenset(dataset.schema.fields)
     )
-    meta = _meta(
+    meta = _adapter_meta(
         ctx,
-        adapter=str(path),
-        settings=asdict(s),
-        train=st.to_dict(),
+        path,
+        s,
+        st,
         index_seconds=round(index_s, 3),
         k=ROUTE_K if classify else RAG_K[dataset.kind],
         route_share=ROUTE_SHARE if classify else None,
@@ -611,12 +609,7 @@ def run_hybrid_route(
         return merged_answerer(ft, rag, new)
 
     def apply_update():
-        add_s = index.add(dataset.update.train)
-        meta["update"] = {
-            "examples_added": len(dataset.new_train),
-            "seconds": round(add_s, 3),
-            "adapter_retrained": False,
-        }
+        meta["update"] = _grown_index(dataset, index)
         return answer_fn(dataset.update.schema)
 
     return evaluate_task(
