@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -60,7 +61,7 @@ class ExampleIndex:
     def __len__(self) -> int:
         return len(self.examples)
 
-    def scored(self, texts: Sequence[str], k: int) -> list[list[tuple[object, float]]]:
+    def scored(self, texts: Sequence[str], k: int) -> list[list[tuple[Any, float]]]:
         """The `k` nearest examples per text with their cosine, nearest first."""
         if not texts or self.index is None:
             return [[] for _ in texts]
