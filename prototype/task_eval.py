@@ -158,6 +158,7 @@ def score_case(c: Case, a: Answer, latency_measured: bool) -> dict[str, Any]:
         "retrieved": list(a.retrieved),
         "latency_ms": round(a.seconds * 1000, 1) if latency_measured else None,
         "prompt_tokens": a.prompt_tokens,
+        **({"extra": a.extra} if a.extra else {}),  # e.g. which part of hybrid+route answered
     }
 
 

@@ -461,6 +461,9 @@ def test_real_classification_ft_learns_labels_and_cannot_reach_the_new_one(tmp_p
     assert route.metrics["accuracy"] == m["accuracy"]
     assert route.metrics["accuracy_new_labels"] > 0
     assert route.metrics["accuracy_updated"] > m["accuracy_updated"]
+    routes = {(r["kind"], r["extra"]["route"]) for r in route.answers}
+    assert ("original", "retrieval") not in routes  # no label is new before the update
+    assert ("updated", "retrieval") in routes
 
 
 # -- calibration and report take task results ----------------------------------------------

@@ -137,3 +137,16 @@ def test_a_strategy_runs_its_rows_that_the_task_has(choice, task, rows):
     from ui.pages.prototype import _rows_for
 
     assert _rows_for(choice, False, TASKS.get(task)) == rows
+
+
+def test_the_examples_table_says_which_part_of_a_routed_row_answered():
+    from ui.task_results import answers_frame
+
+    def rec(route=None):
+        a = {"kind": "updated", "text": "t", "gold": "x", "raw": "x", "correct": True}
+        return {**a, "extra": {"route": route}} if route else a
+
+    routed = [{"strategy": "hybrid+route", "answers": [rec("retrieval"), rec("fine_tuning")]}]
+    assert list(answers_frame(routed)["answered by"]) == ["retrieval", "fine_tuning"]
+    plain = [{"strategy": "rag", "answers": [rec()]}]
+    assert "answered by" not in answers_frame(plain)  # no empty column for unrouted rows

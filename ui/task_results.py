@@ -87,9 +87,14 @@ def answers_frame(results: list[dict]) -> pd.DataFrame:
                     "right": "yes" if a.get("correct") else "no",
                     "valid format": "yes" if a.get("compliant") else "no",
                     "latency ms": a.get("latency_ms"),
+                    # hybrid+route: the adapter, retrieval, or both (a field read by retrieval)
+                    "answered by": (a.get("extra") or {}).get("route", ""),
                 }
             )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if "answered by" in table and not table["answered by"].any():
+        table = table.drop(columns="answered by")  # no routed row in this run
+    return table
 
 
 def show(res: dict) -> None:
