@@ -53,10 +53,13 @@ class HybridSettings:
     # Copying a span from the context in the answer format is a behaviour, not a fact, so it
     # needs far fewer steps than memorising; the early stop ends training once the rows with
     # the oracle passage are answered exactly.
+    # The top 8 layers, not 4: with 4 the adapter miscopied or overrode the pick on 66 of the
+    # tuning corpora's 435 questions, with 8 on 34 (accuracy .797 -> .865, paraphrased .639
+    # -> .692, source .920 -> .961), for aurora's training 55 -> 72 s.
     lora: LoraSettings = LoraSettings(
         rank=16,
         alpha=32,
-        top_layers=4,
+        top_layers=8,
         lr=2e-3,
         max_epochs=5,
         stop_at=0.9,
