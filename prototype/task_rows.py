@@ -582,8 +582,8 @@ def run_hybrid_route(
     pm, st, path, tok = _train(dataset, ctx, examples, s, "ft", "hybrid+route: train")
     index = ExampleIndex(_models(ctx).embedder)
     index_s = index.add(dataset.train)
-    gen = _models(ctx).generator
-    adapter = fixed_answerer(_local(pm, tok), dataset.schema, short_messages)
+    gen, local = _models(ctx).generator, _local(pm, tok)
+    adapter = fixed_answerer(local, dataset.schema, short_messages)
     classify = dataset.kind == "classification"
     known = (
         frozenset(e.label for e in dataset.train) if classify else frozenset(dataset.schema.fields)
@@ -604,7 +604,7 @@ def run_hybrid_route(
         new = [f for f in schema.fields if f not in known]
         if not new:
             return adapter
-        ft = fixed_answerer(_local(pm, tok), schema, short_messages)
+        ft = fixed_answerer(local, schema, short_messages)  # room for the new field's tokens
         rag = retrieval_answerer(gen, index, schema, RAG_K[dataset.kind])
         return merged_answerer(ft, rag, new)
 
