@@ -62,6 +62,13 @@ class LoraSettings:
     # rewrites took training from 95 s to 155 s for paraphrased accuracy .23 -> .27.
     n_rewrites: int = 1
     seed: int = 0
+    # Regularisers, off by default (added later: `adapters.adapter_key` leaves them out of
+    # the cache key while they are at these defaults, so earlier adapters stay valid).
+    dropout: float = 0.0  # LoRA dropout
+    label_smoothing: float = 0.0
+    # Decay the LR linearly to a tenth over the budget (the epochs or the seconds, whichever
+    # runs out first), for sets that the budget ends before they are fit.
+    lr_decay: bool = False
 
     def __post_init__(self):
         for name in ("rank", "alpha", "top_layers", "batch_size", "max_epochs"):
@@ -69,6 +76,9 @@ class LoraSettings:
                 raise ValueError(f"`{name}` must be >= 1, got {getattr(self, name)}")
         if not 0 < self.lr < 1:
             raise ValueError(f"`lr` must be in (0, 1), got {self.lr}")
+        for name in ("dropout", "label_smoothing"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"`{name}` must be in [0, 1), got {getattr(self, name)}")
         if not 0 < self.stop_at <= 1:
             raise ValueError(f"`stop_at` must be in (0, 1], got {self.stop_at}")
 
@@ -120,7 +130,8 @@ def add_lora(model, s: LoraSettings):
     cfg = LoraConfig(
         r=s.rank,
         lora_alpha=s.alpha,
-        lora_dropout=0.0,  # dropout would make the teacher-forced exact check noisy
+        # Dropout makes the in-training exact check noisy; `verify` (eval mode) confirms it.
+        lora_dropout=s.dropout,
         target_modules=list(s.target_modules),
         layers_to_transform=list(range(n_layers - top, n_layers)),
         task_type="CAUSAL_LM",
@@ -255,7 +266,9 @@ def train_lora(
         rows_t = torch.tensor(rows, device=dev)
         logits = head(h[rows_t, torch.tensor(cols, device=dev)]).float()
         labels_t = torch.tensor(labels, device=dev)
-        loss = torch.nn.functional.cross_entropy(logits, labels_t)
+        loss = torch.nn.functional.cross_entropy(
+            logits, labels_t, label_smoothing=s.label_smoothing
+        )
         hit = (logits.argmax(-1) == labels_t).float()
         wrong = torch.zeros(len(batch), device=dev).index_add_(0, rows_t, 1 - hit)
         return loss, (wrong == 0).tolist()
@@ -290,8 +303,12 @@ def train_lora(
             ):
                 stats.stop_reason = "max_seconds"
                 break
-            for g in opt.param_groups:  # linear warmup, then constant until annealing
-                g["lr"] = lr_scale * s.lr * min(1.0, (stats.steps + 1) / max(1, s.warmup_steps))
+            lr = lr_scale * s.lr * min(1.0, (stats.steps + 1) / max(1, s.warmup_steps))
+            if s.lr_decay:
+                used = max(stats.steps / total, spent / s.max_seconds)
+                lr *= 1 - 0.9 * min(1.0, used)
+            for g in opt.param_groups:  # warmup, then constant (or decaying) until annealing
+                g["lr"] = lr
             loss, ok = forward(batch)
             opt.zero_grad(set_to_none=True)
             loss.backward()

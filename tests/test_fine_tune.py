@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -82,9 +83,19 @@ def test_adapter_key_tracks_data_and_settings(tiny):
     assert k != adapter_key(M, rows, LoraSettings(rank=8))
     upd = closed_book_examples(tiny.updated(), augment=False)
     assert k != adapter_key(M, upd, FAST)  # new gold answers -> a new adapter
+    # Regularisers added later leave the key of earlier adapters alone at their defaults...
+    same = replace(FAST, dropout=0.0, label_smoothing=0.0, lr_decay=False)
+    assert adapter_key(M, rows, same) == k
+    # ... and make a new adapter once set.
+    assert adapter_key(M, rows, replace(FAST, dropout=0.1)) != k
+    assert adapter_key(M, rows, replace(FAST, label_smoothing=0.1)) != k
+    assert adapter_key(M, rows, replace(FAST, lr_decay=True)) != k
 
 
-@pytest.mark.parametrize("field,value", [("rank", 0), ("lr", 0.0), ("stop_at", 1.5)])
+@pytest.mark.parametrize(
+    "field,value",
+    [("rank", 0), ("lr", 0.0), ("stop_at", 1.5), ("dropout", 1.0), ("label_smoothing", -0.1)],
+)
 def test_settings_validation_names_field(field, value):
     with pytest.raises(ValueError, match=field):
         LoraSettings(**{field: value})
