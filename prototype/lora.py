@@ -284,6 +284,7 @@ def train_lora(
 
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=s.lr, weight_decay=0.0)
+
     steps_per_epoch = -(-len(enc) // s.batch_size)
     total = steps_per_epoch * s.max_epochs
     model.train()
