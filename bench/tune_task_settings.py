@@ -11,6 +11,12 @@ Run one model at a time (the 2-core CPU is the budget the LoRA time cap is set f
     .venv/bin/python bench/tune_task_settings.py --row fine_tuning --kind classification
     .venv/bin/python bench/tune_task_settings.py --reference   # no LLM: see `reference`
     .venv/bin/python bench/tune_task_settings.py --route       # hybrid+route's share
+    .venv/bin/python bench/tune_task_settings.py --row fine_tuning --kind classification --dev
+
+`--dev` is the stricter protocol the task datasets' README asks for: candidates are trained on
+80 % of train.jsonl and scored on the other 20 % (stratified by label), so test.jsonl is not
+looked at at all. The runs before it compared candidates on the tuning datasets' test.jsonl
+(aggregates only), which is why those figures are labelled "tuning" everywhere.
 """
 
 from __future__ import annotations
@@ -62,6 +68,7 @@ CANDIDATES = {
         "top8_lr1e-3_drop.1": replace(C, dropout=0.1),
         "top12_lr1e-3": replace(C, top_layers=12),
         "top8_lr1e-3_decay": replace(C, lr_decay=True),
+        "top16_lr1e-3_seed1": replace(C, top_layers=16, seed=1),
         # Also tried (runs in the JSON, `"bf16": true`): bf16 autocast of the trained layers
         # (this CPU has AMX). Accuracy .877, but 0.44 s a step against 0.31-0.38 in fp32, so
         # its code was removed.
@@ -72,6 +79,7 @@ CANDIDATES = {
         # From here on, under the row's own 165 s cap: LR decayed over the budget, and 2e-3.
         "top8_lr1e-3_decay": replace(X, lr_decay=True),
         "top8_lr2e-3_decay": replace(X, lr=2e-3, lr_decay=True),
+        "top16_lr1e-3": replace(X, top_layers=16),
         # bf16 autocast (run in the JSON, code removed): field F1 .840, 1.42 s a step
         # against 1.26-1.45 in fp32, so no faster here either.
     },
@@ -116,6 +124,27 @@ CANDIDATES = {
         ),
     },
 }
+
+
+def dev_split(ds, share: float = 0.2, seed: int = 0):
+    """The dataset with its training set split in two: 1 - `share` to train on, `share` as the
+    test set (every label keeps the same share; extraction: a seeded sample), no update."""
+    import random
+    from collections import defaultdict
+
+    groups = defaultdict(list)
+    for e in ds.train:
+        groups[e.label if ds.kind == "classification" else ""].append(e)
+    rng = random.Random(seed)
+    train, dev = [], []
+    for key in sorted(groups):
+        g = groups[key][:]
+        rng.shuffle(g)
+        n = max(1, round(share * len(g)))
+        dev += g[:n]
+        train += g[n:]
+    schema = replace(ds.schema, name=f"{ds.name}-dev")
+    return replace(ds, schema=schema, train=tuple(train), test=tuple(dev), update=None)
 
 
 def tuning_datasets(kind: str) -> list:
@@ -240,6 +269,7 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", help="candidate names (default: all)")
     ap.add_argument("--reference", action="store_true", help="logistic regression on MiniLM")
     ap.add_argument("--route", action="store_true", help="hybrid+route's share, on the grid")
+    ap.add_argument("--dev", action="store_true", help="score on 20%% of train.jsonl, not test")
     args = ap.parse_args()
     if not (args.reference or args.route) and not (args.row and args.kind):
         ap.error("--row and --kind are required (or --reference)")
@@ -260,11 +290,14 @@ def main() -> None:
         if args.only and name not in args.only:
             continue
         for ds in tuning_datasets(args.kind):
+            if args.dev:
+                ds = dev_split(ds)
             t0 = time.perf_counter()
             r = runner(ds, ctx, settings).to_dict()
             run = {
                 "row": args.row,
                 "dataset": ds.name,
+                "split": "dev: 20% of train.jsonl" if args.dev else "test.jsonl",
                 "candidate": name,
                 "settings": asdict(settings),
                 "metrics": r["metrics"],
