@@ -123,6 +123,7 @@ def _lm_head(model):
 
 
 def add_lora(model, s: LoraSettings):
+    import torch
     from peft import LoraConfig, get_peft_model
 
     n_layers = len(_decoder(model).layers)
@@ -136,7 +137,12 @@ def add_lora(model, s: LoraSettings):
         layers_to_transform=list(range(n_layers - top, n_layers)),
         task_type="CAUSAL_LM",
     )
-    return get_peft_model(model, cfg)
+    # LoRA's A matrices are drawn from torch's global generator. Seeded here, not only in
+    # `train_lora`, so the adapter's start does not depend on what the process ran before
+    # (a `--strategy all` run trains other rows first): same data and settings, same adapter.
+    with torch.random.fork_rng():
+        torch.manual_seed(s.seed)
+        return get_peft_model(model, cfg)
 
 
 @dataclass

@@ -140,3 +140,23 @@ def test_answers_table_shows_exact_match_source_and_gold_document():
     hyb = dict(answers[0], extra={"passages": [], "reader_pick": ["06:15", "timetable"]})
     t_hyb = answers_table([result("hybrid", "a", [hyb]), result("rag", "a", answers[:1])])
     assert list(t_hyb["reader's pick"].fillna("-")) == ["06:15", "-"]
+
+
+def test_task_dev_split_is_stratified_disjoint_and_leaves_test_alone():
+    """`tune_task_settings.py --dev` scores candidates on a part of train.jsonl only."""
+    from collections import Counter
+
+    from bench.tune_task_settings import dev_split
+    from prototype.task_data import load_task
+
+    ds = load_task(ROOT / "data" / "tasks" / "support_intents")
+    dev = dev_split(ds)
+    assert dev.update is None and dev.name == "support_intents-dev"
+    train_ids, dev_ids = {e.id for e in dev.train}, {e.id for e in dev.test}
+    assert not train_ids & dev_ids
+    assert train_ids | dev_ids == {e.id for e in ds.train}  # drawn from train.jsonl only
+    per_label = Counter(e.label for e in dev.test)
+    assert set(per_label) == set(ds.schema.labels)
+    full = Counter(e.label for e in ds.train)
+    assert all(abs(per_label[x] - 0.2 * full[x]) <= 1 for x in full)
+    assert [e.id for e in dev_split(ds).test] == [e.id for e in dev.test]  # seeded

@@ -225,3 +225,33 @@ def test_time_cap_stops_inside_an_epoch(tiny, tmp_path):
     train = res.meta["train"]
     assert train["stop_reason"] == "max_seconds"
     assert train["steps"] == 1  # the first step always runs; the second would overrun
+
+
+def test_adapter_start_does_not_depend_on_what_ran_before():
+    """`add_lora` seeds the LoRA init itself: a row trained after others in one process (a
+    `--strategy all` run) starts from the same adapter as one trained alone."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from prototype.lora import add_lora
+
+    cfg = LlamaConfig(
+        vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=3,
+        num_attention_heads=4, num_key_value_heads=2,
+    )  # fmt: skip
+
+    def lora_a(draws: int):
+        torch.manual_seed(123)
+        model = LlamaForCausalLM(cfg)
+        torch.rand(draws)  # whatever else the process did before this adapter
+        pm = add_lora(model, LoraSettings(rank=4, alpha=8, top_layers=2))
+        return {n: p.detach().clone() for n, p in pm.named_parameters() if "lora_A" in n}
+
+    a, b = lora_a(0), lora_a(1000)
+    assert a and a.keys() == b.keys()
+    assert all(torch.equal(a[n], b[n]) for n in a)
+    after = torch.rand(1)  # the caller's generator is left as it was
+    torch.manual_seed(123)
+    LlamaForCausalLM(cfg)
+    torch.rand(1000)
+    assert torch.equal(after, torch.rand(1))
