@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from core.progress import Progress
 
 # Bump when the saved layout or the key's payload changes: older adapters are then retrained.
-ADAPTER_FORMAT_VERSION = 1
+# 2: LoRA's starting matrices are seeded in `add_lora`. Adapters saved before drew them from
+# whatever the process had done first, so they are not what this code would train.
+ADAPTER_FORMAT_VERSION = 2
 
 
 def adapters_root() -> Path:
