@@ -29,21 +29,13 @@ def adapters_root() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[1] / "models" / "adapters"
 
 
-# Settings added after adapters were cached: at these values they leave the key unchanged.
-_LATER = {"dropout": 0.0, "label_smoothing": 0.0, "lr_decay": False}
-
-
 def adapter_key(model, examples: Sequence[TrainExample], s: LoraSettings) -> str:
     """Hash of everything that determines the adapter: base model, data, settings."""
     payload = {
         "version": ADAPTER_FORMAT_VERSION,
         "base": getattr(model.config, "_name_or_path", "") or type(model).__name__,
         "layers": model.config.num_hidden_layers,
-        "settings": {
-            k: v
-            for k, v in asdict(s).items()
-            if k != "max_seconds" and not (k in _LATER and v == _LATER[k])
-        },
+        "settings": {k: v for k, v in asdict(s).items() if k != "max_seconds"},
         "examples": [[ex.messages, ex.target, ex.original] for ex in examples],
     }
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()

@@ -62,8 +62,7 @@ class LoraSettings:
     # rewrites took training from 95 s to 155 s for paraphrased accuracy .23 -> .27.
     n_rewrites: int = 1
     seed: int = 0
-    # Regularisers, off by default (added later: `adapters.adapter_key` leaves them out of
-    # the cache key while they are at these defaults, so earlier adapters stay valid).
+    # Regularisers, off by default (tried on the task datasets, not adopted: README).
     dropout: float = 0.0  # LoRA dropout
     label_smoothing: float = 0.0
     # Decay the LR linearly to a tenth over the budget (the epochs or the seconds, whichever
@@ -292,7 +291,6 @@ def train_lora(
 
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=s.lr, weight_decay=0.0)
-
     steps_per_epoch = -(-len(enc) // s.batch_size)
     total = steps_per_epoch * s.max_epochs
     model.train()
@@ -301,7 +299,6 @@ def train_lora(
     lr_scale = 1.0
     latest: dict[int, bool] = {}  # each example's exact match at its latest step
     for epoch in range(s.max_epochs):
-        exact: dict[int, bool] = {}
         for batch in _batches_by_length(range(len(enc)), lengths, s.batch_size, rng):
             _check_cancel(cancel, stage)
             # The cap is hard: no step starts that would end past it (a per-epoch check
@@ -326,7 +323,6 @@ def train_lora(
             opt.step()
             stats.steps += 1
             stats.losses.append(loss.item())
-            exact.update(zip(batch, ok, strict=True))
             latest.update(zip(batch, ok, strict=True))
             if progress:
                 per_step = (time.perf_counter() - t_train) / stats.steps
@@ -343,7 +339,7 @@ def train_lora(
         stats.epochs = epoch + 1
         if stats.stop_reason == "max_seconds":
             break
-        seen = [exact[i] for i in originals]
+        seen = [latest[i] for i in originals]  # a whole epoch ran: every one is this epoch's
         if sum(seen) / len(seen) >= s.anneal_at:
             # Nearly fit: halve the step size each epoch so the last facts settle instead of
             # the high LR knocking learnt ones out again (measured on aurora_handbook: constant

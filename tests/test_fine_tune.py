@@ -83,7 +83,7 @@ def test_adapter_key_tracks_data_and_settings(tiny):
     assert k != adapter_key(M, rows, LoraSettings(rank=8))
     upd = closed_book_examples(tiny.updated(), augment=False)
     assert k != adapter_key(M, upd, FAST)  # new gold answers -> a new adapter
-    # Regularisers added later leave the key of earlier adapters alone at their defaults...
+    # The regularisers at their defaults are the same settings...
     same = replace(FAST, dropout=0.0, label_smoothing=0.0, lr_decay=False)
     assert adapter_key(M, rows, same) == k
     # ... and make a new adapter once set.
