@@ -6,8 +6,8 @@ Not loaded by anything: run it to regenerate the JSON lines (deterministic, seed
 
 The messages are hand-written (support_intents*.txt, it_helpdesk.txt); this script only fills
 the slots ({station}, {amount}, ...), adds the greetings, sign-offs, casing and typos people
-write with, and splits train/test. The delivery notes come from delivery.py, whose gold fields
-are computed together with the text.
+write with, and splits train/test. The delivery notes come from delivery.py and the supplier
+invoices from invoices.py, whose gold fields are computed together with the text.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ TASKS = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import delivery  # noqa: E402
+import invoices  # noqa: E402
 from names import NAMES, email_for  # noqa: E402
 
 STATIONS = [
@@ -180,11 +181,13 @@ def split_label(
     )
 
 
-def with_ids(rows: list[dict], prefix: str, rng: random.Random, style: str) -> list[dict]:
+def with_ids(
+    rows: list[dict], prefix: str, rng: random.Random, style: str, start: int = 1
+) -> list[dict]:
     rng.shuffle(rows)
     return [
         {"id": f"{prefix}-{i:04d}", "text": dress(r["text"], rng, style), "label": r["label"]}
-        for i, r in enumerate(rows, 1)
+        for i, r in enumerate(rows, start)
     ]
 
 
@@ -210,8 +213,15 @@ def classification(
     n_train: int,
     old_per_label_in_update_test: int,
     seed: int,
+    more_train: dict[str, list[str]] | None = None,
+    more_seed: int = 0,
 ) -> None:
-    """Write one classification dataset: train/test per label, update with the new labels."""
+    """Write one classification dataset: train/test per label, update with the new labels.
+
+    `more_train` is a later batch of training-only messages per old label: appended to
+    train.jsonl (ids continuing its numbering) and to the update's old part, and dressed with
+    its own `more_seed`, so every line written without it stays byte-identical.
+    """
     rng = random.Random(seed)
     out = TASKS / name
     train, test = [], []
@@ -236,6 +246,10 @@ def classification(
     old_part = [r for label in labels for r in by_label[label][:old_per_label_in_update_test]]
     upd_test = new_test + old_part
     rng.shuffle(upd_test)
+    if more_train:
+        assert set(more_train) <= set(labels), set(more_train) - set(labels)
+        more = [{"text": m, "label": label} for label in labels for m in more_train.get(label, [])]
+        train += with_ids(more, "tr", random.Random(more_seed), style, start=len(train) + 1)
 
     head = {"kind": "classification", "name": name, "description": description}
     write_yaml(out / "task.yaml", head | {"labels": labels})
@@ -313,6 +327,9 @@ def main() -> None:
         n_train=21,
         old_per_label_in_update_test=2,
         seed=16,
+        # A second, train-only batch (support_intents_more.txt): 21 + 14 = 35 per label.
+        more_train=parse(HERE / "support_intents_more.txt"),
+        more_seed=1617,
     )
     helpdesk = parse(HERE / "it_helpdesk.txt")
     classification(
@@ -327,6 +344,7 @@ def main() -> None:
         seed=61,
     )
     delivery.write(TASKS / "delivery_notes", seed=1616)
+    invoices.write(TASKS / "supplier_invoices", seed=invoices.SEED)
 
 
 if __name__ == "__main__":

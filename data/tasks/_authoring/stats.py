@@ -60,9 +60,14 @@ def extraction(name: str) -> None:
         f"\nExamples: train {len(t.train)}, test {len(t.test)}, update/train {len(t.update.train)} "
         f"({len(t.new_train)} new), update/test {len(t.update.test)}."
     )
+    lengths = sorted(len(e.text) for e in t.train + t.test)
+    print(
+        f"Text length: {lengths[0]}-{lengths[-1]} characters, median {lengths[len(lengths) // 2]}."
+    )
 
 
 if __name__ == "__main__":
     classification("support_intents")
     extraction("delivery_notes")
     classification("it_helpdesk")
+    extraction("supplier_invoices")
