@@ -27,7 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict, is_dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -121,6 +121,9 @@ CANDIDATES = {
         # tied the chosen setting (accuracy .68 vs .66, after the update .78 vs .81, new
         # labels .82 vs .80) at twice the training time, so its code was removed.
     },
+    # Few-shot retrieval has no training; its one knob is k (`task_rows.RAG_K`). Listed so the
+    # learning curve (`--per-label`) can set it beside fine-tuning.
+    ("rag", "classification"): {"k6": task_rows.RAG_K["classification"]},
     ("hybrid", "extraction"): {
         "k1_share.35_cf.3_top2": replace(
             task_rows.HYBRID["extraction"],
@@ -133,25 +136,42 @@ CANDIDATES = {
 }
 
 
-def dev_split(ds, share: float = 0.2, seed: int = 0):
-    """The dataset with its training set split in two: 1 - `share` to train on, `share` as the
-    test set (every label keeps the same share; extraction: a seeded sample), no update."""
-    import random
+def by_label(ds) -> dict[str, list]:
+    """Training examples grouped by label, in file order (extraction: one group)."""
     from collections import defaultdict
 
     groups = defaultdict(list)
     for e in ds.train:
         groups[e.label if ds.kind == "classification" else ""].append(e)
+    return dict(sorted(groups.items()))
+
+
+def dev_split(ds, share: float = 0.2, seed: int = 0):
+    """The dataset with its training set split in two: 1 - `share` to train on, `share` as the
+    test set (every label keeps the same share; extraction: a seeded sample), no update."""
+    import random
+
     rng = random.Random(seed)
     train, dev = [], []
-    for key in sorted(groups):
-        g = groups[key][:]
+    for g in by_label(ds).values():
+        g = g[:]
         rng.shuffle(g)
         n = max(1, round(share * len(g)))
         dev += g[:n]
         train += g[n:]
     schema = replace(ds.schema, name=f"{ds.name}-dev")
     return replace(ds, schema=schema, train=tuple(train), test=tuple(dev), update=None)
+
+
+def per_label_subset(ds, n: int, seed: int = 0):
+    """The dataset with at most `n` training examples per label (a seeded sample; extraction:
+    `n` notes in all), test and update untouched: one point of a learning curve."""
+    import random
+
+    rng = random.Random(seed)
+    train = [e for g in by_label(ds).values() for e in rng.sample(g, min(n, len(g)))]
+    schema = replace(ds.schema, name=f"{ds.name}-{n}per-s{seed}")
+    return replace(ds, schema=schema, train=tuple(train))
 
 
 def tuning_datasets(kind: str) -> list:
@@ -271,12 +291,18 @@ def route(ctx: RunContext) -> list[dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--row", choices=("fine_tuning", "hybrid"))
+    ap.add_argument("--row", choices=("fine_tuning", "hybrid", "rag"))
     ap.add_argument("--kind", choices=("classification", "extraction"))
     ap.add_argument("--only", nargs="*", help="candidate names (default: all)")
     ap.add_argument("--reference", action="store_true", help="logistic regression on MiniLM")
     ap.add_argument("--route", action="store_true", help="hybrid+route's share, on the grid")
     ap.add_argument("--dev", action="store_true", help="score on 20%% of train.jsonl, not test")
+    ap.add_argument(
+        "--per-label",
+        type=int,
+        nargs="*",
+        help="learning curve: train on N examples per label (a seeded sample), for each N",
+    )
     args = ap.parse_args()
     if not (args.reference or args.route) and not (args.row and args.kind):
         ap.error("--row and --kind are required (or --reference)")
@@ -296,7 +322,15 @@ def main() -> None:
     for name, settings in CANDIDATES[(args.row, args.kind)].items():
         if args.only and name not in args.only:
             continue
-        for ds in tuning_datasets(args.kind):
+        sets = tuning_datasets(args.kind)
+        if args.per_label:
+            sets = [
+                per_label_subset(d, n, seed)
+                for d in sets
+                for n in args.per_label
+                for seed in (0, 1)
+            ]
+        for ds in sets:
             s_run = settings
             if args.dev:
                 ds = dev_split(ds)
@@ -309,8 +343,9 @@ def main() -> None:
                 "row": args.row,
                 "dataset": ds.name,
                 "split": "dev: 20% of train.jsonl" if args.dev else "test.jsonl",
+                "n_train": len(ds.train),
                 "candidate": name,
-                "settings": asdict(s_run),
+                "settings": asdict(s_run) if is_dataclass(s_run) else {"k": s_run},
                 "metrics": r["metrics"],
                 "train": r["meta"].get("train", {}),
                 "wall_seconds": round(time.perf_counter() - t0, 1),

@@ -160,3 +160,21 @@ def test_task_dev_split_is_stratified_disjoint_and_leaves_test_alone():
     full = Counter(e.label for e in ds.train)
     assert all(abs(per_label[x] - 0.2 * full[x]) <= 1 for x in full)
     assert [e.id for e in dev_split(ds).test] == [e.id for e in dev.test]  # seeded
+
+
+def test_learning_curve_subset_keeps_n_per_label_and_the_test_set():
+    """`tune_task_settings.py --per-label N`: N training examples per label, test untouched."""
+    from collections import Counter
+
+    from bench.tune_task_settings import per_label_subset
+    from prototype.task_data import load_task
+
+    ds = load_task(ROOT / "data" / "tasks" / "support_intents")
+    sub = per_label_subset(ds, 5, seed=1)
+    assert sub.name == "support_intents-5per-s1"
+    assert Counter(e.label for e in sub.train) == {x: 5 for x in ds.schema.labels}
+    assert {e.id for e in sub.train} <= {e.id for e in ds.train}
+    assert sub.test == ds.test and sub.update == ds.update
+    assert per_label_subset(ds, 5, seed=1).train == sub.train  # seeded
+    assert per_label_subset(ds, 5, seed=0).train != sub.train
+    assert len(per_label_subset(ds, 10_000).train) == len(ds.train)  # capped at what there is
