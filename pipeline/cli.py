@@ -16,6 +16,9 @@ import typer
 from core.errors import AdvisorError
 from core.registry import QA_ROWS, ROWS, STRATEGIES
 
+# `--train-budget` up to a day: a longer LoRA run on these datasets is a typo, not a plan.
+MAX_TRAIN_BUDGET_S = 86_400
+
 app = typer.Typer(
     help="ftrag: decide between fine-tuning, RAG or a hybrid, and prove it with numbers.",
     no_args_is_help=True,
@@ -171,14 +174,25 @@ def prototype(
     augment: bool = typer.Option(
         True, "--augment/--no-augment", help="FT on a corpus: also train on question rewrites."
     ),
+    train_budget: float | None = typer.Option(
+        None,
+        "--train-budget",
+        help="Task datasets: seconds each LoRA run may train (default: the row's 165 s cap).",
+    ),
     output: Path | None = typer.Option(None, "-o", "--output", help="Also write JSON here."),
 ) -> None:
     """Run a real prototype (base, RAG, fine-tuning, hybrid) on a corpus or a task dataset and
     print metrics."""
     if (corpus is None) == (task is None):
         fail(["give exactly one of --corpus DIR (knowledge QA) or --task DIR (a task dataset)"])
+    if train_budget is not None:
+        if task is None:
+            fail(["--train-budget: applies to task datasets (--task); corpus rows keep their caps"])
+        if not 1 <= train_budget <= MAX_TRAIN_BUDGET_S:
+            top = f"{MAX_TRAIN_BUDGET_S:,}"
+            fail([f"--train-budget: seconds from 1 to {top}, got {train_budget:g}"])
     if task is not None:
-        payload, results = _task_run(strategy, task, device, retrain)
+        payload, results = _task_run(strategy, task, device, retrain, train_budget)
     else:
         payload, results = _corpus_run(strategy, corpus, device, retrain, augment)
     if output is not None:
@@ -210,7 +224,7 @@ def _corpus_run(strategy, corpus, device, retrain, augment) -> tuple[dict, list[
     return payload, [payload]
 
 
-def _task_run(strategy, task, device, retrain) -> tuple[dict, list[dict]]:
+def _task_run(strategy, task, device, retrain, train_budget=None) -> tuple[dict, list[dict]]:
     from core.registry import TASKS
     from prototype.runner import run_task_all, run_task_strategy
     from prototype.task_data import load_task
@@ -218,7 +232,9 @@ def _task_run(strategy, task, device, retrain) -> tuple[dict, list[dict]]:
     ds = load_task(task)  # a bad directory is a TaskDataError naming file and line
     strategy = _choice(strategy, (*TASKS.get(ds.kind).rows, "all"), "--strategy")
     if strategy == "all":
-        runs = run_task_all(ds, device, _stderr_progress, retrain=retrain)
+        runs = run_task_all(
+            ds, device, _stderr_progress, retrain=retrain, train_budget_s=train_budget
+        )
         results = [r.to_dict() for r in runs]
         return {
             "task": ds.name,
@@ -226,7 +242,9 @@ def _task_run(strategy, task, device, retrain) -> tuple[dict, list[dict]]:
             "strategies": [r.strategy for r in runs],
             "results": results,
         }, results
-    payload = run_task_strategy(strategy, ds, device, _stderr_progress, retrain=retrain).to_dict()
+    payload = run_task_strategy(
+        strategy, ds, device, _stderr_progress, retrain=retrain, train_budget_s=train_budget
+    ).to_dict()
     return payload, [payload]
 
 

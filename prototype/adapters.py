@@ -35,7 +35,8 @@ def adapter_key(model, examples: Sequence[TrainExample], s: LoraSettings) -> str
         "version": ADAPTER_FORMAT_VERSION,
         "base": getattr(model.config, "_name_or_path", "") or type(model).__name__,
         "layers": model.config.num_hidden_layers,
-        "settings": {k: v for k, v in asdict(s).items() if k != "max_seconds"},
+        # The cap too: a run it stopped is a different adapter from one given more time.
+        "settings": asdict(s),
         "examples": [[ex.messages, ex.target, ex.original] for ex in examples],
     }
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()

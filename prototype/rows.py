@@ -66,6 +66,8 @@ class RunContext:
     retrain: bool = False  # training rows: also retrain on the updated corpus
     augment: bool = True  # training rows: also train on rule-based question rewrites
     models: SharedModels | None = None  # None: the device's models, loaded on first use
+    # Task rows: wall-clock cap of each LoRA run, in place of the row's own (`--train-budget`)
+    train_budget_s: float | None = None
 
     def __post_init__(self):
         if self.models is None:

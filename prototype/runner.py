@@ -74,12 +74,14 @@ def run_task_strategy(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     retrain: bool = False,
+    train_budget_s: float | None = None,
 ) -> PrototypeResult:
     """Evaluate the row `strategy` on a behaviour task (a prototype.task_data.TaskDataset).
 
     The rows that run on a task are its `TaskSpec.rows` (base, rag, fine_tuning, hybrid);
     `prototype.task_rows` says what each prompt holds. `retrain` concerns fine-tuning only:
     also retrain on the updated training set and report that figure beside the stale one.
+    `train_budget_s` replaces the training rows' own time cap on each LoRA run.
     """
     from prototype.backbone import pick_device
     from prototype.task_rows import TASK_RUNNERS
@@ -91,7 +93,9 @@ def run_task_strategy(
             f"known: {', '.join(rows)}"
         )
     dev = pick_device(device)
-    ctx = RunContext(dev, progress, cancel, retrain, models=shared_models(dev))
+    ctx = RunContext(
+        dev, progress, cancel, retrain, models=shared_models(dev), train_budget_s=train_budget_s
+    )
     return TASK_RUNNERS[strategy](dataset, ctx)
 
 
@@ -102,10 +106,14 @@ def run_task_all(
     cancel: threading.Event | None = None,
     retrain: bool = False,
     strategies: tuple[str, ...] | None = None,
+    train_budget_s: float | None = None,
 ) -> list[PrototypeResult]:
     """Every row of the dataset's task (or `strategies`), in registry order."""
     rows = TASKS.get(dataset.kind).rows if strategies is None else strategies
-    return [run_task_strategy(s, dataset, device, progress, cancel, retrain) for s in rows]
+    return [
+        run_task_strategy(s, dataset, device, progress, cancel, retrain, train_budget_s)
+        for s in rows
+    ]
 
 
 # A live question longer than this is a pasted document, not a question: it would crowd the

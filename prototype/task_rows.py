@@ -490,6 +490,12 @@ def _train(dataset, ctx, examples, settings, name, stage):
     )
 
 
+def _budget(s: LoraSettings, ctx: RunContext) -> LoraSettings:
+    """`s` under the run's training budget (`ftrag prototype --train-budget`), if it has one:
+    the 165 s default suits a 2-core CPU; a GPU, or a user with time, can give more."""
+    return s if ctx.train_budget_s is None else replace(s, max_seconds=ctx.train_budget_s)
+
+
 def _local(pm, tok):
     from prototype.backbone import GENERATOR_NAME
     from prototype.generator import LocalGenerator
@@ -500,7 +506,7 @@ def _local(pm, tok):
 def run_fine_tuning(
     dataset, ctx: RunContext, settings: LoraSettings | None = None
 ) -> PrototypeResult:
-    s = settings or FT_LORA[dataset.kind]
+    s = _budget(settings or FT_LORA[dataset.kind], ctx)
     examples = ft_examples(dataset.schema, dataset.train, s)
     pm, st, path, tok = _train(dataset, ctx, examples, s, "ft", "fine_tuning: train")
     extra: dict = {}
@@ -548,6 +554,7 @@ def run_hybrid(
     dataset, ctx: RunContext, settings: HybridTaskSettings | None = None
 ) -> PrototypeResult:
     hs = settings or HYBRID[dataset.kind]
+    hs = replace(hs, lora=_budget(hs.lora, ctx))
     k = hs.k
     index = ExampleIndex(_models(ctx).embedder)
     index_s = index.add(dataset.train)
@@ -581,7 +588,7 @@ def run_hybrid_route(
     trains once) with retrieval for what arrived after training: `routed_answerer` for new
     labels, `merged_answerer` for new fields. After the update the index adds the new
     examples and the adapter stays as it is."""
-    s = settings or FT_LORA[dataset.kind]
+    s = _budget(settings or FT_LORA[dataset.kind], ctx)  # as fine_tuning's: the same adapter
     examples = ft_examples(dataset.schema, dataset.train, s)
     pm, st, path, tok = _train(dataset, ctx, examples, s, "ft", "hybrid+route: train")
     index = ExampleIndex(_models(ctx).embedder)

@@ -45,6 +45,28 @@ def test_missing_task_dir_and_both_sources(tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    "extra,fragment",
+    [
+        (["--train-budget", "0"], "--train-budget: seconds from 1 to 86,400, got 0"),
+        (["--train-budget", "-5"], "got -5"),
+        (["--train-budget", "nan"], "got nan"),
+        (["--train-budget", "1e9"], "got 1e+09"),
+        (["--train-budget", "soon"], "--train-budget"),  # typer: "Invalid value for ..."
+    ],
+)
+def test_bad_train_budget_is_refused_before_any_model_loads(extra, fragment):
+    r = ftrag("prototype", "--strategy", "fine_tuning", "--task", str(FIX / "tiny_intents"), *extra)
+    assert r.returncode == 2 and fragment in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+
+
+def test_train_budget_is_for_task_datasets_only():
+    r = ftrag("prototype", "--strategy", "rag", "--corpus", str(FIX / "tiny_corpus"),
+              "--train-budget", "60")  # fmt: skip
+    assert r.returncode == 2 and "--train-budget: applies to task datasets (--task)" in r.stderr
+
+
 class LabelGenerator:
     name = "fake"
 

@@ -466,6 +466,24 @@ def test_real_classification_ft_learns_labels_and_cannot_reach_the_new_one(tmp_p
     assert ("updated", "retrieval") in routes
 
 
+@pytest.mark.slow
+def test_train_budget_replaces_the_rows_cap_and_keys_the_adapter(tmp_path, monkeypatch):
+    """`ftrag prototype --train-budget S`: each LoRA run stops by S seconds, the run records
+    the cap it had, and an adapter stopped by one cap is not reused under another."""
+    from prototype.runner import run_task_strategy
+
+    monkeypatch.setenv("FTRAG_ADAPTERS", str(tmp_path))
+    ds = load_task(INTENTS)
+    short = run_task_strategy("fine_tuning", ds, "cpu", train_budget_s=1.0)
+    assert short.meta["settings"]["max_seconds"] == 1.0
+    assert short.meta["train"]["stop_reason"] == "max_seconds"
+    assert short.meta["train"]["epochs"] < TASK_LORA.max_epochs
+    again = run_task_strategy("fine_tuning", ds, "cpu", train_budget_s=1.0)
+    assert again.meta["train"]["reused"] and again.meta["adapter"] == short.meta["adapter"]
+    other = run_task_strategy("fine_tuning", ds, "cpu", train_budget_s=2.0)
+    assert not other.meta["train"]["reused"] and other.meta["adapter"] != short.meta["adapter"]
+
+
 # -- calibration and report take task results ----------------------------------------------
 def _task_result(strategy, kind, value):
     from core.registry import TASKS
