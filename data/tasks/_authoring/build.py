@@ -27,6 +27,7 @@ sys.path.insert(0, str(HERE))
 
 import delivery  # noqa: E402
 import invoices  # noqa: E402
+from common import typo  # noqa: E402
 from names import NAMES, email_for  # noqa: E402
 
 STATIONS = [
@@ -110,17 +111,6 @@ def parse(path: Path) -> dict[str, list[str]]:
         elif line.strip() and not line.startswith("#") and label and label != "UPDATE":
             out[label].append(line.strip())
     return dict(out)
-
-
-def typo(word: str, rng: random.Random) -> str:
-    """One realistic slip: swapped, dropped or doubled letter."""
-    i = rng.randrange(1, len(word) - 2)
-    kind = rng.choice(("swap", "drop", "double"))
-    if kind == "swap":
-        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-    if kind == "drop":
-        return word[:i] + word[i + 1 :]
-    return word[:i] + word[i] + word[i:]
 
 
 def add_typos(text: str, rng: random.Random, n: int) -> str:

@@ -11,12 +11,11 @@ text does not give the field.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import re
 from pathlib import Path
 
-import yaml
+from common import write_extraction
 from names import NAMES
 
 CARRIERS = [
@@ -488,6 +487,9 @@ FIELDS = {
         "the transport company carrying the shipment, as written; null if none is named",
     ),
 }
+DESCRIPTION = (
+    "Read a delivery note, shipping email or driver message and fill in the shipment's details."
+)
 NEW_FIELD = {
     "delivery_window": (
         "string",
@@ -497,38 +499,8 @@ NEW_FIELD = {
 }
 
 
-def _yaml(fields: dict) -> str:
-    data = {
-        "kind": "extraction",
-        "name": "delivery_notes",
-        "description": "Read a delivery note, shipping email or driver message and fill in the "
-        "shipment's details.",
-        "fields": {k: {"type": t, "description": d} for k, (t, d) in fields.items()},
-    }
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=96)
-
-
-def _rows(notes, prefix: str, fields) -> list[dict]:
-    return [
-        {"id": f"{prefix}-{i:04d}", "text": text, "fields": {f: gold[f] for f in fields}}
-        for i, (text, gold) in enumerate(notes, 1)
-    ]
-
-
-def _write(path: Path, rows: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
-
-
 def write(out: Path, seed: int) -> None:
     """train 120, test 60; the update adds delivery_window to every example and 5 new notes."""
     rng = random.Random(seed)
     train, test, added = make(rng, 120), make(rng, 60), make(rng, 5, new_field=True)
-    both = FIELDS | NEW_FIELD
-    (out / "update").mkdir(parents=True, exist_ok=True)
-    (out / "task.yaml").write_text(_yaml(FIELDS), "utf-8")
-    (out / "update" / "task.yaml").write_text(_yaml(both), "utf-8")
-    _write(out / "train.jsonl", _rows(train, "tr", FIELDS))
-    _write(out / "test.jsonl", _rows(test, "te", FIELDS))
-    _write(out / "update" / "train.jsonl", _rows(train, "tr", both) + _rows(added, "new-tr", both))
-    _write(out / "update" / "test.jsonl", _rows(test, "te", both))
+    write_extraction(out, "delivery_notes", DESCRIPTION, FIELDS, NEW_FIELD, train, test, added)

@@ -20,13 +20,12 @@ exactly when the text does not print it. Run it on its own or through build.py:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from common import typo, write_extraction
 from names import NAMES
 
 # --- the fictional parties --------------------------------------------------------------------
@@ -1165,16 +1164,6 @@ def required_slots(layout: Layout) -> set[str]:
         text = new
 
 
-def typo(word: str, rng: random.Random) -> str:
-    i = rng.randrange(1, len(word) - 2)
-    kind = rng.choice(("swap", "drop", "double"))
-    if kind == "swap":
-        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-    if kind == "drop":
-        return word[:i] + word[i + 1 :]
-    return word[:i] + word[i] + word[i:]
-
-
 def add_typos(template: str, rng: random.Random, n: int) -> str:
     """Typos in the layout's own words only, never in a value."""
     words = template.split(" ")
@@ -1513,6 +1502,10 @@ FIELDS = {
         "writes a symbol (€, £, $, kr in a Norwegian invoice); null if the text gives none",
     ),
 }
+DESCRIPTION = (
+    "Read an invoice, invoice e-mail, payment reminder or supplier message received by Aldwyn's "
+    "accounts-payable inbox and fill in the invoice's details."
+)
 NEW_FIELD = {
     "purchase_order": (
         "string",
@@ -1520,29 +1513,6 @@ NEW_FIELD = {
         "or sales order number, not a customer number or a person's name); null if none is given",
     ),
 }
-
-
-def _yaml(fields: dict) -> str:
-    data = {
-        "kind": "extraction",
-        "name": "supplier_invoices",
-        "description": "Read an invoice, invoice e-mail, payment reminder or supplier message "
-        "received by Aldwyn's accounts-payable inbox and fill in the invoice's details.",
-        "fields": {k: {"type": t, "description": d} for k, (t, d) in fields.items()},
-    }
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=96)
-
-
-def _rows(msgs, prefix: str, fields) -> list[dict]:
-    return [
-        {"id": f"{prefix}-{i:04d}", "text": text, "fields": {f: gold[f] for f in fields}}
-        for i, (text, gold) in enumerate(msgs, 1)
-    ]
-
-
-def _write(path: Path, rows: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
 
 
 def write(out: Path, seed: int) -> None:
@@ -1553,14 +1523,7 @@ def write(out: Path, seed: int) -> None:
     added = make(rng, 5, taken, new_field=True)
     texts = [t for t, _ in train + test + added]
     assert len(set(texts)) == len(texts), "a message was drawn twice"
-    both = FIELDS | NEW_FIELD
-    (out / "update").mkdir(parents=True, exist_ok=True)
-    (out / "task.yaml").write_text(_yaml(FIELDS), "utf-8")
-    (out / "update" / "task.yaml").write_text(_yaml(both), "utf-8")
-    _write(out / "train.jsonl", _rows(train, "tr", FIELDS))
-    _write(out / "test.jsonl", _rows(test, "te", FIELDS))
-    _write(out / "update" / "train.jsonl", _rows(train, "tr", both) + _rows(added, "new-tr", both))
-    _write(out / "update" / "test.jsonl", _rows(test, "te", both))
+    write_extraction(out, "supplier_invoices", DESCRIPTION, FIELDS, NEW_FIELD, train, test, added)
 
 
 SEED = 2611
