@@ -16,9 +16,6 @@ import typer
 from core.errors import AdvisorError
 from core.registry import QA_ROWS, ROWS, STRATEGIES
 
-# `--train-budget` up to a day: a longer LoRA run on these datasets is a typo, not a plan.
-MAX_TRAIN_BUDGET_S = 86_400
-
 app = typer.Typer(
     help="ftrag: decide between fine-tuning, RAG or a hybrid, and prove it with numbers.",
     no_args_is_help=True,
@@ -188,9 +185,11 @@ def prototype(
     if train_budget is not None:
         if task is None:
             fail(["--train-budget: applies to task datasets (--task); corpus rows keep their caps"])
-        if not 1 <= train_budget <= MAX_TRAIN_BUDGET_S:
-            top = f"{MAX_TRAIN_BUDGET_S:,}"
-            fail([f"--train-budget: seconds from 1 to {top}, got {train_budget:g}"])
+        from prototype.task_rows import TRAIN_BUDGET_RANGE
+
+        low, high = TRAIN_BUDGET_RANGE
+        if not low <= train_budget <= high:
+            fail([f"--train-budget: seconds from {low:g} to {high:,.0f}, got {train_budget:g}"])
     if task is not None:
         payload, results = _task_run(strategy, task, device, retrain, train_budget)
     else:

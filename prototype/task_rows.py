@@ -497,6 +497,10 @@ def _train(dataset, ctx, examples, settings, name, stage):
     )
 
 
+# `--train-budget` (and the app's field): from a second to a day; longer is a typo, not a plan.
+TRAIN_BUDGET_RANGE = (1.0, 86_400.0)
+
+
 def _budget(s: LoraSettings, ctx: RunContext) -> LoraSettings:
     """`s` under the run's training budget (`ftrag prototype --train-budget`), if it has one:
     the 165 s default suits a 2-core CPU; a GPU, or a user with time, can give more."""

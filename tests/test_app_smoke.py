@@ -421,6 +421,7 @@ def test_prototype_page_opens_on_the_dataset_of_the_profiles_task(app, task, dat
     a knowledge-QA profile keeps the corpus picker."""
     at = _goto(app, "prototype")
     assert at.selectbox(key="w.proto.corpus")  # the default profile is knowledge QA
+    assert "w.proto.train_budget" not in at.session_state  # corpus rows keep their own caps
     at = _goto(at, "profile")
     at.selectbox(key="w.profile.task").set_value(task)
     _submit(at)
@@ -433,6 +434,8 @@ def test_prototype_page_opens_on_the_dataset_of_the_profiles_task(app, task, dat
     caps = " ".join(c.value for c in at.caption)
     assert shape in caps and "test examples per row" in caps and "Expected run time" in caps
     assert "w.proto.quick" not in at.session_state  # the quick sample is for corpora
+    budget = at.number_input(key="w.proto.train_budget")
+    assert budget.value == 165 and budget.min == 1 and budget.max == 86_400
     at.segmented_control(key="w.proto.strategy").set_value("all").run()
     caps = " ".join(c.value for c in at.caption)
     assert "rows: Closed-book base, RAG, Fine-tuning, Hybrid (FT + RAG)" in caps

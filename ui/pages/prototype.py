@@ -57,16 +57,24 @@ def _plan(corpus, rows: tuple[str, ...]) -> list[eta.RowPlan]:
 
 
 # --- the job -------------------------------------------------------------------------------
-def _start(corpus, strategies: tuple[str, ...], retrain: bool, plan) -> bool:
-    """Bind everything the worker needs now, in the script thread; the worker gets no st."""
+def _start(
+    corpus, strategies: tuple[str, ...], retrain: bool, plan, budget: float | None = None
+) -> bool:
+    """Bind everything the worker needs now, in the script thread; the worker gets no st.
+    `budget`: seconds per LoRA run on a task dataset (None: the rows' own cap)."""
     store = services.store()
     corpus_label = corpus.name
 
     def run(strategy, progress, cancel: threading.Event) -> dict:
         from prototype.runner import run_strategy, run_task_strategy
 
-        fn = run_task_strategy if hasattr(corpus, "test") else run_strategy
-        return fn(strategy, corpus, progress=progress, cancel=cancel, retrain=retrain).to_dict()
+        if hasattr(corpus, "test"):  # a task dataset
+            return run_task_strategy(
+                strategy, corpus, None, progress, cancel, retrain, train_budget_s=budget
+            ).to_dict()
+        return run_strategy(
+            strategy, corpus, progress=progress, cancel=cancel, retrain=retrain
+        ).to_dict()
 
     def on_done(job: jobs.Job) -> None:
         run_id = store.save_run({"results": list(job.results)}, corpus=corpus_label)
@@ -296,6 +304,24 @@ def render() -> None:
         key="w.proto.retrain",
         help="Adds the retrained figure beside the stale one (slower).",
     )
+    budget = None
+    if not is_corpus:
+        from prototype.task_rows import FT_LORA, TRAIN_BUDGET_RANGE
+
+        kind = getattr(data, "kind", task)
+        default = FT_LORA[kind].max_seconds if kind in FT_LORA else 165.0
+        budget = c2.number_input(
+            "Training budget per LoRA run (s)",
+            min_value=TRAIN_BUDGET_RANGE[0],
+            max_value=TRAIN_BUDGET_RANGE[1],
+            value=default,
+            step=15.0,
+            format="%.0f",
+            key="w.proto.train_budget",
+            help=f"Each fine-tuning run stops here. {default:.0f} s suits a 2-core CPU; on a GPU, "
+            "or with time to spare, more epochs fit (an adapter trained under one budget is "
+            "never reused under another).",
+        )
     run_data = data.sample(QUICK_QUESTIONS, QUICK_PARAPHRASES) if data and quick else data
     rows = _rows_for(choice, quick, spec) if choice else ()
     plan = _plan(run_data, rows) if run_data is not None and rows else []
@@ -314,7 +340,7 @@ def render() -> None:
         disabled=data is None or running or not choice,
         key="w.proto.run",
     )
-    if clicked and _start(run_data, rows, retrain, plan):
+    if clicked and _start(run_data, rows, retrain, plan, budget):
         st.rerun()  # redraw with the button disabled and the polling panel on
     st.fragment(_job_panel, run_every=1 if running else None)(running)
     res = st.session_state[state.RESULTS]
