@@ -166,16 +166,17 @@ UPDATE_METRICS = {
 # fit; an extraction example with its JSON is ~150 tokens, so three.
 RAG_K = {"classification": 6, "extraction": 3}
 
-# LoRA on a behaviour task: a mapping onto a few fixed outputs, not memorised facts. Chosen on
-# support_intents (a tuning dataset; `bench/tune_task_settings.py`, runs in
-# data/runs/task_tuning.json, quiet 2-core CPU): adapters on the top 2 / 4 / 8 / 16 / 30 of the
-# 30 layers reached test accuracy .75 / .78 / .865 / .845 / .871 after 38 / 50 / 64 / 106 /
-# 170 s of training (each stopped once the training set was fit, 4-8 epochs). Top 8 is the
-# knee: nearly all the accuracy at a third of the time. The layers below stay frozen and are
-# run once per example (`prototype.lora`). The time cap is hard (checked before each step).
-# A second seed of the chosen setting gave .845 (seed 0: .865): differences of .02 between
-# candidates are within seed noise. Typo-noised copies of the training texts (`augment`,
-# `prototype.augment.typo_noise`) did not help: .826 and .839 on seeds 0 and 1.
+# LoRA on a behaviour task: a mapping onto a few fixed outputs, not memorised facts. The base of the
+# rows' settings; both task kinds now adapt the top 16 layers (`FT_LORA`, below). First chosen on
+# support_intents with 21 messages per label (a tuning dataset; `bench/tune_task_settings.py`, runs
+# in data/runs/task_tuning.json, quiet 2-core CPU): adapters on the top 2 / 4 / 8 / 16 / 30 of the
+# 30 layers reached test accuracy .75 / .78 / .865 / .845 / .871 after 38 / 50 / 64 / 106 / 170 s of
+# training (each stopped once the training set was fit, 4-8 epochs). Top 8 is the knee: nearly all
+# the accuracy at a third of the time. The layers below stay frozen and are run once per example
+# (`prototype.lora`). The time cap is hard (checked before each step). A second seed of the chosen
+# setting gave .845 (seed 0: .865): differences of .02 between candidates are within seed noise.
+# Typo-noised copies of the training texts (`augment`, `prototype.augment.typo_noise`) did not help:
+# .826 and .839 on seeds 0 and 1.
 TASK_LORA = LoraSettings(
     rank=16,
     alpha=32,
