@@ -16,8 +16,8 @@ Run one model at a time (the 2-core CPU is the budget the LoRA time cap is set f
 `--dev` is the stricter protocol the task datasets' README asks for: candidates are trained on
 80 % of train.jsonl and scored on the other 20 % (stratified by label), so test.jsonl is not
 looked at at all. Their time cap is scaled by the same 80 %, so a capped run gets the epochs
-it would get on the whole set (`max_seconds` is not in the adapter's cache key: point
-`FTRAG_ADAPTERS` at a fresh folder when comparing caps). The runs before it compared
+it would get on the whole set (the cap is part of the adapter's cache key, so a run under
+another cap trains afresh). The runs before it compared
 candidates on the tuning datasets' test.jsonl (aggregates only), which is why those figures
 are labelled "tuning" everywhere.
 """

@@ -306,10 +306,9 @@ def render() -> None:
     )
     budget = None
     if not is_corpus:
-        from prototype.task_rows import FT_LORA, TRAIN_BUDGET_RANGE
+        from prototype.task_rows import TASK_LORA, TRAIN_BUDGET_RANGE
 
-        kind = getattr(data, "kind", task)
-        default = FT_LORA[kind].max_seconds if kind in FT_LORA else 165.0
+        default = TASK_LORA.max_seconds  # every task row's own cap
         budget = c2.number_input(
             "Training budget per LoRA run (s)",
             min_value=TRAIN_BUDGET_RANGE[0],
