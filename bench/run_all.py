@@ -12,6 +12,7 @@ MODULES = [
     "bench.bench_simulator",
     "bench.bench_report",
     "bench.bench_lora",
+    "bench.bench_lora_precision",
     "bench.bench_rag",
     "bench.bench_bm25",
     "bench.bench_ingest",  # 2,000 pages: about 7 minutes on the 2-core CPU
