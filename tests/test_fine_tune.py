@@ -255,3 +255,38 @@ def test_adapter_start_does_not_depend_on_what_ran_before():
     LlamaForCausalLM(cfg)
     torch.rand(1000)
     assert torch.equal(after, torch.rand(1))
+
+
+@pytest.mark.slow
+def test_bf16_autocast_trains_like_fp32():
+    """`LoraSettings.bf16`: on a CPU with native bf16, the same adapter trained under autocast
+    follows fp32's loss step by step. Guards the autocast cast cache: kept across steps, it fed
+    every forward the adapter's first weights, and the loss never fell."""
+    import torch
+
+    from prototype.backbone import load_generator
+    from prototype.lora import TrainExample, add_lora, native_bf16, train_lora
+
+    if not native_bf16(torch.device("cpu")):
+        pytest.skip("this CPU has no native bf16 (AMX or AVX512-BF16); training stays fp32")
+    model, tok = load_generator("cpu")
+    labels = ["refund", "delivery", "password", "invoice"]
+    rows = [
+        TrainExample([{"role": "user", "content": f"Ticket {i}: about my {lab}"}], f"label_{lab}")
+        for i, lab in enumerate(labels * 4)
+    ]
+    runs = {}
+    for bf16 in (False, True):
+        s = LoraSettings(
+            rank=8, alpha=16, top_layers=2, lr=3e-3, batch_size=4, max_epochs=6, stop_at=1.0,
+            augment=False, bf16=bf16,
+        )  # fmt: skip
+        pm = add_lora(model, s)
+        runs[bf16] = train_lora(pm, tok, rows, s)
+        model = pm.unload()  # the plain model again: the second adapter starts the same
+    fp32, bf16 = runs[False], runs[True]
+    assert (fp32.precision, bf16.precision) == ("fp32", "bf16-autocast")
+    assert bf16.losses[0] == pytest.approx(fp32.losses[0], rel=0.02)  # the same start
+    assert bf16.losses[-1] < 0.1 * bf16.losses[0]  # it learns (fp32: 8.6 -> 0.12)
+    tail = slice(-6, None)
+    assert sum(bf16.losses[tail]) < 1.5 * sum(fp32.losses[tail]) + 0.1  # as well as fp32
