@@ -257,6 +257,23 @@ def test_adapter_start_does_not_depend_on_what_ran_before():
     assert torch.equal(after, torch.rand(1))
 
 
+def test_native_bf16_is_cuda_or_a_cpu_that_has_it(monkeypatch):
+    """bf16 autocast only where it is native: emulated bf16 on an older CPU is slower than fp32."""
+    import torch
+
+    from prototype import lora
+
+    assert lora.native_bf16(torch.device("cuda"))
+    assert not lora.native_bf16(torch.device("meta"))
+    for amx, avx in ((False, False), (True, False), (False, True)):
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda v=amx: v)
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda v=avx: v)
+        assert lora.native_bf16(torch.device("cpu")) == (amx or avx)
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported")  # a torch that moved them
+    monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported")
+    assert not lora.native_bf16(torch.device("cpu"))
+
+
 @pytest.mark.slow
 def test_bf16_autocast_trains_like_fp32():
     """`LoraSettings.bf16`: on a CPU with native bf16, the same adapter trained under autocast

@@ -13,6 +13,7 @@ from core.errors import ConfigError
 from core.prototype_result import PrototypeResult, PrototypeRun
 from prototype.evaluate import Answer
 from prototype.generate import Generation
+from prototype.lora import native_bf16
 from prototype.rows import RunContext, SharedModels
 from prototype.task_data import FieldSpec, load_task
 from prototype.task_eval import evaluate_task, score_fields, score_label
@@ -540,3 +541,8 @@ def test_real_extraction_ft_learns_the_schema_and_not_the_new_field(tmp_path, mo
     assert m["new_field_accuracy"] == 0.0
     assert not any("carrier" in (r["parsed"] or {}) for r in ft.answers)
     assert rag.metrics["new_field_accuracy"] > 0
+    # extraction trains under bf16 autocast where the CPU computes bf16 natively
+    import torch
+
+    bf16 = native_bf16(torch.device("cpu"))
+    assert ft.meta["train"]["precision"] == ("bf16-autocast" if bf16 else "fp32")
