@@ -96,8 +96,11 @@ def _results_script():
             "latency_ms": None,
         },
     ]
+    ft = row("fine_tuning", 0.95, 40.0, ans[:1])
+    train = {"seconds": 165.0, "steps": 48, "epochs": 4, "stop_reason": "max_seconds"}
+    ft["meta"] = {"adapter": "a1", "train": {**train, "train_exact": 0.38, "reused": False}}
     res = {
-        "results": [row("rag", 0.8, 600.0, ans), row("fine_tuning", 0.95, 40.0, ans[:1])],
+        "results": [row("rag", 0.8, 600.0, ans), ft],
         "corpus": "tiny_intents",
         "run_id": 7,
     }
@@ -114,11 +117,44 @@ def test_task_results_show_the_tasks_metrics_and_every_example():
     assert [m.value for m in at.metric] == ["80%", "95%"]
     table = at.dataframe[0].value
     assert {"Macro-F1", "New labels", "Prompt tok"} <= set(table.columns)
-    examples = at.dataframe[1].value
+    training = at.dataframe[1].value  # how the one LoRA run ended, and a budget warning
+    assert list(training["row"]) == ["Fine-tuning"]
+    assert list(training["stopped by"]) == ["time budget"]
+    assert len(at.warning) == 1 and "48 steps" in at.warning[0].value
+    examples = at.dataframe[2].value
     assert len(examples) == 3 and set(examples["right"]) == {"yes", "no"}
     at.multiselect(key="w.task.f.right").set_value(["no"]).run()
-    assert len(at.dataframe[1].value) == 1
+    assert len(at.dataframe[2].value) == 1
     assert at.get("plotly_chart")
+
+
+def test_a_budget_note_per_adapter_that_the_cap_stopped_before_it_fit():
+    """Rows sharing an adapter (fine-tuning and hybrid+route) get one note; a run that fit
+    its training set, or stopped by the budget after fitting most of it, gets none; a
+    retrained adapter is a training of its own."""
+    from ui.common import label
+    from ui.task_results import training_frame, underfit_notes
+
+    def res(strategy, adapter, stop, exact, retrain=None):
+        t = {"seconds": 1.0, "steps": 9, "epochs": 2, "stop_reason": stop, "train_exact": exact}
+        meta = {"adapter": adapter, "train": t}
+        if retrain:
+            meta["retrain"] = {**t, "adapter": retrain, "steps": 7}
+        return {"strategy": strategy, "meta": meta}
+
+    capped = [
+        res("fine_tuning", "a", "max_seconds", 0.4, retrain="b"),
+        res("hybrid+route", "a", "max_seconds", 0.4),
+        res("hybrid", "h", "max_seconds", 0.95),  # stopped by the cap, but nearly fit
+        res("rag", None, None, None) | {"meta": {}},  # no training
+    ]
+    notes = underfit_notes(capped)
+    assert len(notes) == 2
+    assert notes[0].startswith(f"Fine-tuning, {label('hybrid+route')}:") and "9 steps" in notes[0]
+    assert notes[1].startswith("Fine-tuning (retrained):") and "7 steps" in notes[1]
+    frame = training_frame(capped)
+    assert len(frame) == 4 and list(frame["stopped by"]) == ["time budget"] * 4
+    assert underfit_notes([res("fine_tuning", "a", "train_exact", 0.99)]) == []
 
 
 @pytest.mark.parametrize(

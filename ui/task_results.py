@@ -72,6 +72,61 @@ def metrics_figure(results: list[dict]) -> go.Figure:
     return fig
 
 
+STOPS = {
+    "train_exact": "fit the training set",
+    "max_seconds": "time budget",
+    "max_epochs": "epoch limit",
+}
+# Share of training examples reproduced exactly, below which a run stopped by the time budget
+# is flagged: the rows' early stop counts a set as fit at 0.98.
+UNDERFIT = 0.9
+
+
+def _trainings(results: list[dict]):
+    """(row label, adapter, training stats) for each LoRA training behind the rows."""
+    for r in results:
+        meta = r.get("meta") or {}
+        if meta.get("train"):
+            yield label(r["strategy"]), meta.get("adapter") or r["strategy"], meta["train"]
+        if isinstance(meta.get("retrain"), dict):
+            re = meta["retrain"]
+            yield f"{label(r['strategy'])} (retrained)", re.get("adapter", ""), re
+
+
+def training_frame(results: list[dict]) -> pd.DataFrame:
+    """How each row's LoRA training ended. A capped run trains as far as the machine gets in
+    the budget, so this says whether a bigger budget would change the scores."""
+    rows = [
+        {
+            "row": name,
+            "seconds": round(t.get("seconds") or 0.0, 1),
+            "steps": t.get("steps"),
+            "epochs": t.get("epochs"),
+            "stopped by": STOPS.get(t.get("stop_reason", ""), t.get("stop_reason")),
+            "train exact": t.get("train_exact"),
+            "precision": t.get("precision", "fp32"),
+            "adapter reused": "yes" if t.get("reused") else "no",
+        }
+        for name, _, t in _trainings(results)
+    ]
+    return pd.DataFrame(rows)
+
+
+def underfit_notes(results: list[dict]) -> list[str]:
+    """One note per adapter that the time budget stopped before it fit its training set."""
+    by_adapter: dict[str, tuple[list[str], dict]] = {}
+    for name, adapter, t in _trainings(results):
+        if t.get("stop_reason") == "max_seconds" and (t.get("train_exact") or 0) < UNDERFIT:
+            by_adapter.setdefault(adapter, ([], t))[0].append(name)
+    return [
+        f"{', '.join(names)}: training stopped at the time budget after {t.get('steps')} steps, "
+        f"with {pct(t.get('train_exact'))} of the training examples reproduced exactly. A larger "
+        "training budget is likely to raise these scores (on the held-out invoice dataset, "
+        "900 s reached field F1 0.91 where 165 s reached 0.81-0.85, on a 2-core CPU)."
+        for names, t in by_adapter.values()
+    ]
+
+
 def answers_frame(results: list[dict]) -> pd.DataFrame:
     rows = []
     for r in results:
@@ -117,6 +172,17 @@ def show(res: dict) -> None:
         "After the update, retrieval rows index the new examples and fine-tuning is not "
         "retrained: new labels or a new field reach it only through retrieval."
     )
+    trained = training_frame(results)
+    if not trained.empty:
+        st.subheader("Training")
+        st.dataframe(
+            trained,
+            key="w.task.training",
+            hide_index=True,
+            column_config={"train exact": st.column_config.NumberColumn(format="percent")},
+        )
+        for note in underfit_notes(results):
+            st.warning(note, icon=":material/timer:")
     table = answers_frame(results)
     if table.empty:
         return
