@@ -12,7 +12,7 @@ metric key it lacks is None (never invented) and a runner that named the model `
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,33 @@ METRIC_KEYS = TASKS.get(QA_TASK).metric_keys
 def metric_keys(task: str | None) -> tuple[str, ...]:
     """The metric keys a result of `task` holds (knowledge QA when None)."""
     return TASKS.get(task or QA_TASK).metric_keys
+
+
+# Share of training examples reproduced exactly below which a LoRA run that the time budget
+# stopped counts as cut short (the task rows count a training set as fit at 0.98).
+UNDERFIT = 0.9
+
+
+def trainings(results: list[dict]) -> Iterator[tuple[str, bool, str, dict]]:
+    """(strategy, retrained?, adapter, training stats) for each LoRA training behind the
+    result dicts: a row's own adapter (`meta.train`), and its retrain (`meta.retrain`)."""
+    for r in results:
+        meta = r.get("meta") or {}
+        if meta.get("train"):
+            yield r["strategy"], False, meta.get("adapter") or r["strategy"], meta["train"]
+        if isinstance(meta.get("retrain"), dict):
+            yield r["strategy"], True, meta["retrain"].get("adapter", ""), meta["retrain"]
+
+
+def cut_short(results: list[dict]) -> list[tuple[list[tuple[str, bool]], dict]]:
+    """Per adapter that the time budget stopped before it fit its training set: the
+    (strategy, retrained?) pairs that use it, and its training stats. A capped run trains as
+    far as the machine gets that hour, so these are the rows a bigger budget would change."""
+    by_adapter: dict[str, tuple[list[tuple[str, bool]], dict]] = {}
+    for strategy, retrained, adapter, t in trainings(results):
+        if t.get("stop_reason") == "max_seconds" and (t.get("train_exact") or 0) < UNDERFIT:
+            by_adapter.setdefault(adapter, ([], t))[0].append((strategy, retrained))
+    return list(by_adapter.values())
 
 
 @dataclass(frozen=True)

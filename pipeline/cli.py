@@ -134,7 +134,7 @@ def _fmt_metric(v) -> str:
 def _metrics_table(results: list[dict]) -> str:
     """One row per result; the columns are the metric keys of the results' task (knowledge QA
     for a corpus run), so a task run shows its own metric names."""
-    from core.prototype_result import metric_keys
+    from core.prototype_result import cut_short, metric_keys
 
     keys = metric_keys(results[0].get("task") if results else None)
     heads = ["strategy", *(k.replace("accuracy", "acc") for k in keys)]
@@ -148,6 +148,14 @@ def _metrics_table(results: list[dict]) -> str:
         f"{name}: " + ", ".join(f"{k} {_fmt_metric(r['metrics'][k])}" for k in keys)
         for (name, keys), r in zip(extras, results, strict=True)
         if keys
+    ]
+    # As the app's task results warn: a LoRA run the time cap stopped before it fit.
+    notes += [
+        ", ".join(f"{s} (retrained)" if re else s for s, re in users)
+        + f": training stopped by the time cap after {t.get('steps')} steps, train exact "
+        f"{_fmt_metric(t.get('train_exact'))}; a larger --train-budget is likely to raise "
+        "its scores"
+        for users, t in cut_short(results)
     ]
     return "\n".join([line(heads), line(["-" * w for w in widths]), *map(line, rows), *notes])
 

@@ -98,3 +98,29 @@ def test_task_run_prints_its_own_metric_names(monkeypatch, capsys, tmp_path):
     assert payload["metrics"]["accuracy"] == 0.25
     r = CliRunner().invoke(cli.app, ["prototype", *args, "--format", "json"])
     assert json.loads(r.stdout)["metrics"]["accuracy"] == 0.25
+
+
+def test_the_table_notes_a_lora_run_the_cap_cut_short():
+    """`ftrag prototype` prints, under its table, each adapter the time cap stopped before it
+    fit its training set (as the app warns), once for the rows that share it."""
+    from pipeline.cli import _metrics_table
+
+    def res(strategy, stop, exact, **meta):
+        t = {"steps": 50, "stop_reason": stop, "train_exact": exact}
+        return {
+            "strategy": strategy,
+            "task": "extraction",
+            "metrics": {},
+            "meta": {"train": t, **meta},
+        }
+
+    capped = [
+        res("fine_tuning", "max_seconds", 0.48, adapter="a"),
+        res("hybrid+route", "max_seconds", 0.48, adapter="a"),
+        res("hybrid", "train_exact", 0.99, adapter="h"),
+    ]
+    notes = [x for x in _metrics_table(capped).splitlines() if "time cap" in x]
+    assert notes == [
+        "fine_tuning, hybrid+route: training stopped by the time cap after 50 steps, train "
+        "exact 0.48; a larger --train-budget is likely to raise its scores"
+    ]

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from core.prototype_result import cut_short, trainings
 from core.registry import TASKS
 from report.sections.prototype import METRIC_COLUMNS
 from ui.common import colour, filterable_table, label, md, pct
@@ -77,20 +78,6 @@ STOPS = {
     "max_seconds": "time budget",
     "max_epochs": "epoch limit",
 }
-# Share of training examples reproduced exactly, below which a run stopped by the time budget
-# is flagged: the rows' early stop counts a set as fit at 0.98.
-UNDERFIT = 0.9
-
-
-def _trainings(results: list[dict]):
-    """(row label, adapter, training stats) for each LoRA training behind the rows."""
-    for r in results:
-        meta = r.get("meta") or {}
-        if meta.get("train"):
-            yield label(r["strategy"]), meta.get("adapter") or r["strategy"], meta["train"]
-        if isinstance(meta.get("retrain"), dict):
-            re = meta["retrain"]
-            yield f"{label(r['strategy'])} (retrained)", re.get("adapter", ""), re
 
 
 def training_frame(results: list[dict]) -> pd.DataFrame:
@@ -98,7 +85,7 @@ def training_frame(results: list[dict]) -> pd.DataFrame:
     the budget, so this says whether a bigger budget would change the scores."""
     rows = [
         {
-            "row": name,
+            "row": _name(strategy, retrained),
             "seconds": round(t.get("seconds") or 0.0, 1),
             "steps": t.get("steps"),
             "epochs": t.get("epochs"),
@@ -107,23 +94,24 @@ def training_frame(results: list[dict]) -> pd.DataFrame:
             "precision": t.get("precision", "fp32"),
             "adapter reused": "yes" if t.get("reused") else "no",
         }
-        for name, _, t in _trainings(results)
+        for strategy, retrained, _, t in trainings(results)
     ]
     return pd.DataFrame(rows)
 
 
+def _name(strategy: str, retrained: bool) -> str:
+    return f"{label(strategy)} (retrained)" if retrained else label(strategy)
+
+
 def underfit_notes(results: list[dict]) -> list[str]:
     """One note per adapter that the time budget stopped before it fit its training set."""
-    by_adapter: dict[str, tuple[list[str], dict]] = {}
-    for name, adapter, t in _trainings(results):
-        if t.get("stop_reason") == "max_seconds" and (t.get("train_exact") or 0) < UNDERFIT:
-            by_adapter.setdefault(adapter, ([], t))[0].append(name)
     return [
-        f"{', '.join(names)}: training stopped at the time budget after {t.get('steps')} steps, "
-        f"with {pct(t.get('train_exact'))} of the training examples reproduced exactly. A larger "
-        "training budget is likely to raise these scores (on the held-out invoice dataset, "
-        "900 s reached field F1 0.91 where 165 s reached 0.81-0.85, on a 2-core CPU)."
-        for names, t in by_adapter.values()
+        f"{', '.join(_name(*u) for u in users)}: training stopped at the time budget after "
+        f"{t.get('steps')} steps, with {pct(t.get('train_exact'))} of the training examples "
+        "reproduced exactly. A larger training budget is likely to raise these scores (on the "
+        "held-out invoice dataset, 900 s reached field F1 0.91 where 165 s reached 0.81-0.85, "
+        "on a 2-core CPU)."
+        for users, t in cut_short(results)
     ]
 
 
