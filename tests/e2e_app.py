@@ -107,6 +107,27 @@ def idle(page) -> None:
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
 
 
+def pick(page, box_label: str, option: str, tries: int = 5) -> None:
+    """Choose `option` in the selectbox labelled `box_label`. A script rerun that lands while
+    the list is open closes it again (seen once in CI, two browsers on 2 busy cores), so the
+    list is reopened until the option shows, and the last try fails with playwright's message."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=box_label)
+    item = page.get_by_role("option", name=option, exact=True)
+    for _ in range(tries - 1):
+        idle(page)
+        box.click()
+        try:
+            item.click(timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    idle(page)
+    box.click()
+    item.click()
+
+
 def goto(page, title: str) -> None:
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
     idle(page)

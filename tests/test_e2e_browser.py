@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from e2e_app import CHROMIUM, ROOT, SHOTS, open_page, serve_app, shot
+from e2e_app import CHROMIUM, ROOT, SHOTS, open_page, pick, serve_app, shot
 
 RAG_TIMEOUT_S = (
     1200  # model load + index + ~18 answers of a 135M model on a shared, busy 2-core CPU
@@ -116,9 +116,7 @@ def test_full_flow(server, page):
     # 5. the RAG prototype on the tiny corpus, run in the background
     _goto(page, "Prototype")
     page.get_by_text("Demo corpus").first.wait_for()
-    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Demo corpus")
-    box.click()
-    page.get_by_role("option", name="tiny_corpus").click()
+    pick(page, "Demo corpus", "tiny_corpus")
     page.get_by_text("3 documents").wait_for()
     t1 = time.perf_counter()
     page.get_by_role("button", name="Run prototype").click()

@@ -16,7 +16,18 @@ import time
 from pathlib import Path
 
 import pytest
-from e2e_app import CHROMIUM, ROOT, SHOTS, goto, idle, open_page, open_sessions, serve_app, shot
+from e2e_app import (
+    CHROMIUM,
+    ROOT,
+    SHOTS,
+    goto,
+    idle,
+    open_page,
+    open_sessions,
+    pick,
+    serve_app,
+    shot,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,9 +46,7 @@ def server(tmp_path_factory):
 
 
 def _pick(page, corpus: str) -> None:
-    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Demo corpus")
-    box.click()
-    page.get_by_role("option", name=corpus, exact=True).click()
+    pick(page, "Demo corpus", corpus)
     idle(page)
 
 

@@ -9,7 +9,7 @@ import re
 import time
 
 import pytest
-from e2e_app import CHROMIUM, goto, idle, open_page, serve_app, shot
+from e2e_app import CHROMIUM, goto, idle, open_page, pick, serve_app, shot
 from fixtures.documents import docx_bytes, pdf_bytes, simple_docx
 
 from prototype.corpus import on_training_side
@@ -101,6 +101,5 @@ def test_upload_pdf_and_docx_accept_suggestions_run_rag(tmp_path):
         page.get_by_text("Saved as my_ferry_docs").wait_for()
         page.get_by_text("Demo corpus").first.click()
         idle(page)
-        page.locator('[data-testid="stSelectbox"]').filter(has_text="Demo corpus").click()
-        page.get_by_role("option", name="my_ferry_docs").click()
+        pick(page, "Demo corpus", "my_ferry_docs")
         page.get_by_text(f"2 documents · {n} questions · 1 documents changed").wait_for()
