@@ -151,7 +151,7 @@ def _metrics_table(results: list[dict]) -> str:
     ]
     # As the app's task results warn: a LoRA run the time cap stopped before it fit.
     notes += [
-        ", ".join(f"{s} (retrained)" if re else s for s, re in users)
+        ", ".join(f"{s} (retrained)" if retrained else s for s, retrained in users)
         + f": training stopped by the time cap after {t.get('steps')} steps, train exact "
         f"{_fmt_metric(t.get('train_exact'))}; a larger --train-budget is likely to raise "
         "its scores"
