@@ -157,6 +157,59 @@ def test_training_hint_prefers_the_readers_typical_mistake():
     assert _training_hint(q, ctx, "12:10", "hours", 0.0, rng) == ("08:50", "hours")
 
 
+@pytest.mark.parametrize(
+    ("answer", "source", "ok"),
+    [
+        ("12:10", "hours", True),  # copied from the shown sentence
+        ("12.10", "hours", False),  # a value the context does not hold
+        ("2:10", "hours", False),  # part of a token is not a copy
+        ("hours", "hours", False),  # the document id written as the answer
+        ("12:10", "fees", False),  # a source that was not shown
+        ("", "hours", False),
+    ],
+)
+def test_grounded_answer_is_copied_from_a_shown_passage(answer, source, ok):
+    from prototype.hybrid import grounded
+    from prototype.passages import Passage
+
+    ctx = [Passage("hours", "On Saturday the doors open at 08:50 and close at 12:10.", 1.0)]
+    assert grounded(answer, source, ctx) is ok
+
+
+def test_ungrounded_answer_falls_back_to_the_readers_pick():
+    """A well-formed answer the passages do not hold is replaced by the pick (the adapter's
+    text kept); a malformed one is left alone, so format compliance stays the adapter's."""
+    from prototype.candidates import Candidate
+    from prototype.generate import Generation
+    from prototype.hybrid import hybrid_answer_fn
+    from prototype.passages import Passage
+
+    ctx = [Passage("hours", "On Saturday the doors open at 08:50 and close at 12:10.", 1.0)]
+    pick = Candidate("12:10", "hours", 0.0, 0, 9)
+
+    class Reader:
+        def pick_span(self, q):
+            return pick, "", ctx, ("hours",)
+
+    class Gen:
+        def __init__(self, *replies):
+            self.replies = iter(replies)
+
+        def generate(self, chats, max_new_tokens):
+            return [Generation(next(self.replies), 10, 3, 0.0) for _ in chats]
+
+    right = '{"answer": "12:10", "source": "hours"}'
+    wrong = '{"answer": "12:40", "source": "hours"}'
+    fn = hybrid_answer_fn(Gen(right, wrong, "closes at 12:40"), Reader())
+    kept, replaced, malformed = (fn(["When do the doors close?"])[0] for _ in range(3))
+    assert kept.raw == right and "adapter_raw" not in kept.extra
+    assert parse_answer_format(replaced.raw).answer == "12:10"
+    assert replaced.extra["adapter_raw"] == wrong
+    assert malformed.raw == "closes at 12:40" and "adapter_raw" not in malformed.extra
+    off = hybrid_answer_fn(Gen(wrong), Reader(), ground=False)
+    assert off(["q"])[0].raw == wrong
+
+
 def test_counterfactual_answer_has_the_same_kind():
     """A swapped-in answer is another trained question's answer of the same asked-for type:
     a time for a "when" question, a name for a "who" question, never a time for a "who"."""
@@ -250,6 +303,7 @@ def test_hybrid_learns_the_format(hybrid_run):
     r, calls = hybrid_run
     m = r.metrics
     assert m["format_compliance"] >= 0.7  # the untrained base model scores ~0 here
+    assert 0 <= m["reader_fallback_share"] <= 1
     assert m["accuracy"] > 0  # the closed-book base model scores 0 here
     assert any("loss" in info for *_, info in calls)
 
