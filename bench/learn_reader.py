@@ -21,8 +21,14 @@ Two steps:
 The reader reads those weights from `prototype.candidates.Weights`, whose defaults are copied
 from that file (a test checks they agree), so a run never depends on an unreviewed file.
 
-    python bench/learn_reader.py            # dump (if not cached) + fit
-    python bench/learn_reader.py --redump   # recompute the cache (after a feature change)
+The reader scores spans with the reading adapter (`prototype.reading_adapter`), so by default
+the weights are fitted on out-of-fold adapter scores: for each tuning corpus, the dump of
+`bench/reader_adapter.py --held <corpus>` (an adapter trained on the other two). `--lm base`
+fits on the base model's scores, as before the adapter.
+
+    python bench/learn_reader.py                # fit on the out-of-fold adapter dumps
+    python bench/learn_reader.py --lm base      # dump the base model (if not cached) + fit
+    python bench/learn_reader.py --lm base --redump   # recompute (after a feature change)
 """
 
 from __future__ import annotations
@@ -125,10 +131,18 @@ def dump(name: str, models, old: list[dict] | None = None) -> list[dict]:
     return out
 
 
-def load_or_dump(names, redump: bool) -> list[dict]:
+def load_or_dump(names, redump: bool, lm: str = "base") -> list[dict]:
+    """The cached dumps of `names`. `lm` "reading-adapter": the dumps whose LM scores come
+    from a reading adapter trained without that corpus (bench/reader_adapter.py --held), so
+    the weights are fitted on scores like those the shipped adapter gives a new corpus."""
     from prototype.rows import SharedModels
 
     CACHE.mkdir(parents=True, exist_ok=True)
+    if lm == "reading-adapter":
+        paths = [CACHE / f"reader_adapter_{n}.json" for n in names]
+        if missing := [p.name for p in paths if not p.exists()]:
+            sys.exit(f"missing {missing}: run bench/reader_adapter.py --held <corpus> first")
+        return [q for p in paths for q in json.loads(p.read_text())]
     models = None
     data = []
     for name in names:
@@ -242,9 +256,22 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--redump", action="store_true", help="recompute the candidate cache")
+    ap.add_argument(
+        "--lm",
+        choices=("base", "reading-adapter"),
+        default="reading-adapter",
+        help="whose span scores to fit on: the base model's, or out-of-fold reading adapters'",
+    )
+    ap.add_argument(
+        "--softness",
+        type=float,
+        nargs="+",
+        default=SOFTNESS_GRID,
+        help="the `top` softness values to cross-validate (default: the whole grid)",
+    )
     args = ap.parse_args()
     names = tuning_corpora()
-    data = load_or_dump(names, args.redump)
+    data = load_or_dump(names, args.redump, args.lm)
     by_corpus = {n: [q for q in data if q["corpus"] == n] for n in names}
     reach = {
         n: round(float(np.mean([any(c["ok"] for c in q["cands"]) for q in qs])), 4)
@@ -265,7 +292,7 @@ def main() -> None:
         },
     }
     for target in TARGETS:
-        for soft in SOFTNESS_GRID:
+        for soft in args.softness:
             prepared = {
                 n: [a for q in by_corpus[n] if (a := arrays(q, target, soft))] for n in names
             }
@@ -296,6 +323,7 @@ def main() -> None:
                 "'top' feature chosen by the mean of exact match and strict accuracy, both "
                 "from the gold document; test corpora never opened",
                 "starts": STARTS,
+                "lm": args.lm,
                 "right_answer_among_candidates": reach,
                 "cv": cv,
                 "chosen": {"target": target, "C": c_best, "top_softness": soft_best},

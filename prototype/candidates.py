@@ -79,21 +79,21 @@ class Weights:
         "field",
         "label",
     )
-    type: float = 2.69  # the span has the asked-for answer type
-    overlap: float = 3.224  # share of the question's content words in the span's sentence
-    distance: float = -0.078  # words between the span and the nearest question word (cap 8)
-    boundary: float = 0.844  # the span ends on a phrase boundary
-    unit_cut: float = -4.531  # a number whose unit word was cut off
-    echo: float = -1.008  # per question word inside the span
-    words: float = -0.837  # per word: prefer the shorter of two equally good spans
-    cos: float = 4.906  # MiniLM cosine of the span's sentence, under its heading, to the question
-    top: float = 2.409  # the span's sentence is (nearly) the most similar (TOP_SOFTNESS)
-    near: float = 5.829  # the span's neighbours match the question's words (Alignment.near)
-    focus: float = 1.516  # a focus word of the question is in the span's phrase
-    prep: float = 3.613  # a place question's span follows a place preposition
-    field: float = 0.164  # the span is a field value of a "Label: value;" record (a table row)
-    label: float = 2.344  # how well that field's label matches the question (Alignment.label)
-    lm: float = 1.644  # mean token log-probability of writing the span, closing quote included
+    type: float = 2.608  # the span has the asked-for answer type
+    overlap: float = 3.921  # share of the question's content words in the span's sentence
+    distance: float = 0.051  # words between the span and the nearest question word (cap 8)
+    boundary: float = 0.453  # the span ends on a phrase boundary
+    unit_cut: float = -5.061  # a number whose unit word was cut off
+    echo: float = -0.616  # per question word inside the span
+    words: float = -0.462  # per word: prefer the shorter of two equally good spans
+    cos: float = 10.11  # MiniLM cosine of the span's sentence, under its heading, to the question
+    top: float = 1.568  # the span's sentence is (nearly) the most similar (TOP_SOFTNESS)
+    near: float = 9.366  # the span's neighbours match the question's words (Alignment.near)
+    focus: float = 1.059  # a focus word of the question is in the span's phrase
+    prep: float = 5.853  # a place question's span follows a place preposition
+    field: float = -1.058  # the span is a field value of a "Label: value;" record (a table row)
+    label: float = 6.361  # how well that field's label matches the question (Alignment.label)
+    lm: float = 1.214  # mean token log-probability of writing the span, closing quote included
 
     def evidence(self, feats: Sequence[float]) -> float:
         return sum(getattr(self, n) * f for n, f in zip(self.FEATURES, feats, strict=True))

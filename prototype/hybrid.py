@@ -1,10 +1,11 @@
 """The hybrid row: retrieval and the extractive reader decide the facts; a LoRA adapter,
 trained to read retrieved context, writes the answer in the learnt format.
 
-Pipeline per question: retrieve, let the extractive reader (`prototype.extract`, base model)
-pick a span, then the adapter reads the same sentences plus the reader's pick and generates
-the answer-format JSON, unconstrained. Without the pick, the 135M adapter had to find the
-span among the passages itself and chose the wrong value of the right sentence too often:
+Pipeline per question: retrieve, let the extractive reader (`prototype.extract`, scoring
+with the shared reading adapter, not the hybrid's) pick a span, then the adapter reads the
+same sentences plus the reader's pick and generates the answer-format JSON, unconstrained.
+Without the pick, the 135M adapter had to find the span among the passages itself and chose
+the wrong value of the right sentence too often:
 on aurora_handbook it answered 0.36 of changed facts, 0.79 with the pick (README).
 
 Training follows RAFT (Zhang et al. 2024): the adapter is trained on the prompt it will see,
@@ -285,8 +286,8 @@ def grounded(answer: str, source: str, passages) -> bool:
 
 
 def hybrid_answer_fn(generator: Generator, reader, max_new_tokens: int = 48, ground: bool = True):
-    """Answer function for prototype.evaluate: the extractive reader (`rag.RagReader`, base
-    model) retrieves and picks a span; the adapter reads the same sentences and the pick and
+    """Answer function for prototype.evaluate: the extractive reader (`rag.RagReader`)
+    retrieves and picks a span; the adapter reads the same sentences and the pick and
     writes the answer, in the format it learnt, unconstrained.
 
     `ground` (HybridSettings.ground): a well-formed answer that is not read from the shown
@@ -392,7 +393,7 @@ def run_hybrid(
         }
         return None  # same answer fn: it reads the refreshed index
 
-    reader = RagReader(index, models.generator, constrained=True)  # base model: it picks spans
+    reader = RagReader(index, models.reader, constrained=True)  # the reader's picks
     result = evaluate_strategy(
         "hybrid",
         corpus,

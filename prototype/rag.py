@@ -231,7 +231,9 @@ def run_rag(
 
     dev = pick_device(device)
     models = models or SharedModels(dev)
-    generator, embedder = models.generator, models.embedder
+    # The extractive reader scores spans with the reading adapter (prototype.reading_adapter).
+    generator = models.reader if constrained else models.generator
+    embedder = models.embedder
     if constrained:
         require_local(generator, "rag+constrained")
     settings = settings or RagSettings()

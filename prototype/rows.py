@@ -31,10 +31,19 @@ class SharedModels:
     """The generator and embedder the inference-only rows share, each loaded on first use.
     Training rows load their own base model, which LoRA modifies."""
 
-    def __init__(self, device: str, generator: Generator | None = None, embedder: Any = None):
+    def __init__(
+        self,
+        device: str,
+        generator: Generator | None = None,
+        embedder: Any = None,
+        reader: Generator | None = None,
+    ):
         self.device = device
         self._generator = generator
         self._embedder = embedder
+        # The extractive reader's span scorer: the given generator when one was given (a
+        # caller's own model gets no adapter), else the base model with the reading adapter.
+        self._reader = reader or generator
         self._lock = threading.Lock()
 
     @property
@@ -45,6 +54,19 @@ class SharedModels:
 
                 self._generator = LocalGenerator.load(self.device)
             return self._generator
+
+    @property
+    def reader(self) -> Generator:
+        """The span scorer of `rag+constrained` and of the hybrid's pick
+        (`prototype.reading_adapter`): a separate model, so the free-text reader and the
+        LoRA rows keep the plain base model."""
+        with self._lock:
+            if self._reader is None:
+                from prototype.generator import LocalGenerator
+                from prototype.reading_adapter import load_reading_model
+
+                self._reader = LocalGenerator(*load_reading_model(self.device))
+            return self._reader
 
     @property
     def embedder(self):
