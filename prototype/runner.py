@@ -147,8 +147,11 @@ def answer_live(strategy: str, corpus, question: str, device: str | None = None)
     dev = pick_device(device)
     shared = shared_models(dev)
     endpoint = endpoint_from_env()
-    generator = endpoint if endpoint is not None else shared.generator
     constrained = strategy == "rag+constrained"
+    if endpoint is not None:
+        generator = endpoint
+    else:  # the extractive reader scores with the reading adapter (prototype.reading_adapter)
+        generator = shared.reader if constrained else shared.generator
     if constrained:
         require_local(generator, "ask: rag+constrained")
     if strategy == "base":

@@ -282,13 +282,22 @@ def generator():
     return load_generator()
 
 
+@st.cache_resource(show_spinner="Loading the reader (SmolLM2 + reading adapter)...")
+def reading_model():
+    """The extractive reader's own model: the base model with the reading adapter merged
+    (prototype.reading_adapter)."""
+    from prototype.reading_adapter import load_reading_model
+
+    return load_reading_model()[:2]
+
+
 @st.cache_resource(show_spinner=False)
 def span_extractor():
     """The extractive reader's span scorer, kept across questions: it holds the KV cache of
     the system prompt every question shares, computed on the first question only."""
     from prototype.extract import SpanExtractor
 
-    return SpanExtractor(*generator())
+    return SpanExtractor(*reading_model())
 
 
 @st.cache_resource(show_spinner="Loading the embedder (MiniLM)...")
@@ -354,7 +363,7 @@ def ask(
     from prototype.scoring import parse_answer_format
 
     index = rag_index(corpus_key, updated, corpus)
-    model, tok = generator()
+    model, tok = reading_model() if constrained else generator()
     # Per call: the reader keeps per-call timings.
     extractor = span_extractor() if constrained else None
     reader = RagReader(
