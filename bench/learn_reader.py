@@ -24,7 +24,8 @@ from that file (a test checks they agree), so a run never depends on an unreview
 The reader scores spans with the reading adapter (`prototype.reading_adapter`), so by default
 the weights are fitted on out-of-fold adapter scores: for each tuning corpus, the dump of
 `bench/reader_adapter.py --held <corpus>` (an adapter trained on the other two). `--lm base`
-fits on the base model's scores, as before the adapter.
+fits on the base model's scores and writes data/runs/reader_weights_base.json (the weights a reader
+without a built adapter uses, `candidates.BASE_WEIGHTS`).
 
     python bench/learn_reader.py                # fit on the out-of-fold adapter dumps
     python bench/learn_reader.py --lm base      # dump the base model (if not cached) + fit
@@ -47,10 +48,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from prototype.reading_adapter import tuning_corpora  # noqa: E402  (re-exported to the benches)
+
 CORPORA = ROOT / "data" / "corpora"
 RUNS = ROOT / "data" / "runs"
 CACHE = RUNS / "cache"
-OUT = RUNS / "reader_weights.json"
+OUT = RUNS / "reader_weights.json"  # fitted on the reading adapter's scores
+BASE_OUT = RUNS / "reader_weights_base.json"  # on the plain model's (no adapter built)
 ALL_STARTS = 64  # score (nearly) every span start with the LM when dumping
 # The weights picked by hand (coordinate search on aurora_handbook, 2026-12-01), before the
 # field features existed: the baseline every CV row is compared with.
@@ -64,12 +68,6 @@ C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)  # inverse L2 strength, chosen by CV
 # the cached cosines, so no re-dump is needed (0 = the hard argmax used before).
 SOFTNESS_GRID = (0.0, 0.005, 0.01, 0.02, 0.05)
 COS, TOP = 7, 8  # columns of the cosine and `top` features (Weights.FEATURES order)
-
-
-def tuning_corpora() -> list[str]:
-    import yaml
-
-    return list(yaml.safe_load((CORPORA / "SPLITS.yaml").read_text())["tuning"])
 
 
 def dump(name: str, models, old: list[dict] | None = None) -> list[dict]:
@@ -251,7 +249,7 @@ def as_vector(w) -> np.ndarray:
 
 
 def main() -> None:
-    from prototype.candidates import TOP_SOFTNESS, Weights
+    from prototype.candidates import BASE_WEIGHTS, TOP_SOFTNESS, Weights
     from prototype.extract import STARTS
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -313,7 +311,8 @@ def main() -> None:
     w = fit([a for q in data if (a := arrays(q, target, soft_best))], c_best)
     learnt = dict(zip([*Weights.FEATURES, "lm"], (round(float(v), 3) for v in w), strict=True))
     print("chosen:", best, "weights:", learnt)
-    OUT.write_text(
+    out = OUT if args.lm == "reading-adapter" else BASE_OUT
+    out.write_text(
         json.dumps(
             {
                 "what": "extractive reader weights, conditional logit over candidate spans",
@@ -328,7 +327,7 @@ def main() -> None:
                 "cv": cv,
                 "chosen": {"target": target, "C": c_best, "top_softness": soft_best},
                 "weights": learnt,
-                "previous_weights": asdict(Weights()),
+                "previous_weights": asdict(Weights() if out == OUT else BASE_WEIGHTS),
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
             },
@@ -336,7 +335,7 @@ def main() -> None:
         )
         + "\n"
     )
-    print(f"wrote {OUT.relative_to(ROOT)}")
+    print(f"wrote {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -84,12 +84,26 @@ def validate(profile: Path = typer.Argument(..., help="Profile file, JSON or YAM
 def doctor(
     format: OutFormat = typer.Option(OutFormat.text, "--format", help="text or json"),
     prepare: bool = typer.Option(False, "--prepare", help="Convert and cache the generator now."),
+    reading_adapter: bool = typer.Option(
+        False,
+        "--reading-adapter",
+        help="Build the extractive reader's reading adapter now if it is not built "
+        "(trained on the tuning corpora; about 16 min on a 2-core CPU, once).",
+    ),
 ) -> None:
     """Show which models are available offline, the cache, the device and versions."""
     from prototype.backbone import doctor_report, prepare_cache
 
-    if prepare:
+    if prepare or reading_adapter:
         prepare_cache(progress=_stderr_progress)
+    if reading_adapter:
+        from prototype import reading_adapter as ra
+        from prototype.backbone import pick_device
+        from prototype.rows import SharedModels
+
+        if not ra.available():
+            typer.echo(f"building the reading adapter (about {ra.BUILD_MINUTES} min)", err=True)
+            ra.build(SharedModels(pick_device(None)), progress=_stderr_progress)
     report = doctor_report()
     if format == OutFormat.json:
         emit_json(report)

@@ -257,9 +257,9 @@ def doctor_report() -> dict:
             models[label] = f"MISSING: {e}"
     cached = generator_cache_path()
     models["generator_cache"] = str(cached) if _is_cached(cached) else "not converted yet"
-    from prototype.reading_adapter import ADAPTER_DIR, available
+    from prototype.reading_adapter import status as reading_adapter_status
 
-    models["reading_adapter"] = str(ADAPTER_DIR) if available() else "MISSING (reader: plain)"
+    models["reading_adapter"] = reading_adapter_status()
     if os.environ.get("FTRAG_GENERATOR"):
         models["generator_override"] = os.environ["FTRAG_GENERATOR"]
     if os.environ.get("FTRAG_ENDPOINT"):

@@ -99,6 +99,16 @@ class Weights:
         return sum(getattr(self, n) * f for n, f in zip(self.FEATURES, feats, strict=True))
 
 
+# The weights fitted on the plain base model's span scores (bench/learn_reader.py --lm base,
+# data/runs/reader_weights_base.json), used when the reading adapter is not built: the
+# defaults above were fitted on the adapter's scores and would misweigh the plain model's.
+BASE_WEIGHTS = Weights(
+    type=2.69, overlap=3.224, distance=-0.078, boundary=0.844, unit_cut=-4.531, echo=-1.008,
+    words=-0.837, cos=4.906, top=2.409, near=5.829, focus=1.516, prep=3.613, field=0.164,
+    label=2.344, lm=1.644,
+)  # fmt: skip
+
+
 NEAR_DECAY = 3.0  # words: how fast a question word's match loses weight with distance
 # How far (in cosine) a sentence may trail the most similar one and still count as "top":
 # top = exp(-(best - cos) / TOP_SOFTNESS), 1 for the best; 0 = only the best. A hard argmax

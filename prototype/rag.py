@@ -29,6 +29,7 @@ from prototype.rows import RunContext, SharedModels, register_row
 if TYPE_CHECKING:
     from core.progress import Progress
     from core.prototype_result import PrototypeResult
+    from prototype.candidates import Weights
     from prototype.evaluate import Answer
 
 # A worked example about a made-up document: it shows the exact JSON and that the answer is a
@@ -93,12 +94,19 @@ class RagReader:
     constrained: bool = False
     max_new_tokens: int = 40
     extractor: object = None  # extract.SpanExtractor to share; made on first use otherwise
+    # The extractive reader's weights: by default those fitted for the scoring model
+    # (reading_adapter.weights_for: the adapter's, or the plain model's when none is built).
+    weights: Weights | None = None
     timings: dict = field(default_factory=dict, init=False)  # seconds per stage, cumulative
 
     def __post_init__(self):
         s = self.index.settings
         if self.constrained:
             require_local(self.generator, "rag+constrained")
+            if self.weights is None:
+                from prototype.reading_adapter import weights_for
+
+                self.weights = weights_for(self.generator.name)
         if self.style is None:
             self.style = "plain" if self.constrained else "template"
         if self.k is None:
@@ -176,7 +184,7 @@ class RagReader:
             qwords = self.index.word_vectors([question], cache=False)
             if words is not None and qwords is not None:
                 align = Alignment.build(question, qwords[0], words, self.index.lexical.idf)
-        cands = candidates(question, sents, cos, alignment=align)
+        cands = candidates(question, sents, cos, weights=self.weights, alignment=align)
         return cands, render(local.tokenizer, msgs[0]), ps, retrieved[0]
 
     def pick_span(self, question: str):
@@ -188,7 +196,7 @@ class RagReader:
 
         local = require_local(self.generator, "rag+constrained")
         if self.extractor is None:
-            self.extractor = SpanExtractor(local.model, local.tokenizer)
+            self.extractor = SpanExtractor(local.model, local.tokenizer, weights=self.weights)
         cands, prompt, ps, retrieved = self.read_candidates(question)
         t1 = time.perf_counter()
         best = self.extractor(prompt, cands)[0] if cands else None
@@ -268,11 +276,10 @@ def run_rag(
         "settings": asdict(settings),
     }
     if constrained:
-        from prototype.candidates import Weights
         from prototype.extract import STARTS
 
         meta["reader"].update(
-            kind="extractive span search", starts=STARTS, weights=asdict(Weights())
+            kind="extractive span search", starts=STARTS, weights=asdict(reader.weights)
         )
 
     def apply_update():

@@ -49,11 +49,14 @@ class SharedModels:
     @property
     def generator(self) -> Generator:
         with self._lock:
-            if self._generator is None:
-                from prototype.generator import LocalGenerator
+            return self._generator_unlocked()
 
-                self._generator = LocalGenerator.load(self.device)
-            return self._generator
+    def _generator_unlocked(self) -> Generator:
+        if self._generator is None:
+            from prototype.generator import LocalGenerator
+
+            self._generator = LocalGenerator.load(self.device)
+        return self._generator
 
     @property
     def reader(self) -> Generator:
@@ -62,10 +65,12 @@ class SharedModels:
         LoRA rows keep the plain base model."""
         with self._lock:
             if self._reader is None:
+                from prototype import reading_adapter
                 from prototype.generator import LocalGenerator
-                from prototype.reading_adapter import load_reading_model
 
-                self._reader = LocalGenerator(*load_reading_model(self.device))
+                if not reading_adapter.available():  # not built: no second plain copy
+                    return self._generator_unlocked()
+                self._reader = LocalGenerator(*reading_adapter.load_reading_model(self.device))
             return self._reader
 
     @property

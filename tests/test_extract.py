@@ -279,12 +279,19 @@ def test_reader_weights_are_the_learnt_ones():
 
     import yaml
 
+    from prototype.candidates import BASE_WEIGHTS
+
     data = Path(__file__).parents[1] / "data"
     run = json.loads((data / "runs/reader_weights.json").read_text())
     splits = yaml.safe_load((data / "corpora/SPLITS.yaml").read_text())
     assert asdict(Weights()) == pytest.approx(run["weights"])
     assert run["chosen"]["top_softness"] == TOP_SOFTNESS
     assert run["tuning_corpora"] == splits["tuning"]  # never a test corpus
+    # the plain model's own set, for a reader without a built reading adapter
+    base = json.loads((data / "runs/reader_weights_base.json").read_text())
+    assert asdict(BASE_WEIGHTS) == pytest.approx(base["weights"])
+    assert base["chosen"]["top_softness"] == TOP_SOFTNESS
+    assert base["tuning_corpora"] == splits["tuning"]
 
 
 def test_a_table_row_that_says_the_asked_for_day_beats_a_marginally_closer_row():

@@ -284,11 +284,26 @@ def generator():
 
 @st.cache_resource(show_spinner="Loading the reader (SmolLM2 + reading adapter)...")
 def reading_model():
-    """The extractive reader's own model: the base model with the reading adapter merged
+    """The extractive reader's own model, (model, tokenizer, name): the base model with the
+    reading adapter merged, or the plain model when none is built
     (prototype.reading_adapter)."""
-    from prototype.reading_adapter import load_reading_model
+    from prototype import reading_adapter
+    from prototype.backbone import GENERATOR_NAME
 
-    return load_reading_model()[:2]
+    if not reading_adapter.available():  # not built: share the plain model, no second copy
+        return (*generator(), GENERATOR_NAME)
+    return reading_adapter.load_reading_model()
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def reading_adapter_note() -> str:
+    """Which model scores the extractive reader's spans, for the reader's help text."""
+    from prototype.reading_adapter import status
+
+    line = status()
+    if line.startswith("MISSING"):
+        return "Span scores: the plain SmolLM2. Reading adapter " + line
+    return "Span scores: SmolLM2 with the reading adapter (trained on the tuning corpora)."
 
 
 @st.cache_resource(show_spinner=False)
@@ -296,8 +311,10 @@ def span_extractor():
     """The extractive reader's span scorer, kept across questions: it holds the KV cache of
     the system prompt every question shares, computed on the first question only."""
     from prototype.extract import SpanExtractor
+    from prototype.reading_adapter import weights_for
 
-    return SpanExtractor(*reading_model())
+    model, tok, name = reading_model()
+    return SpanExtractor(model, tok, weights=weights_for(name))
 
 
 @st.cache_resource(show_spinner="Loading the embedder (MiniLM)...")
@@ -358,16 +375,17 @@ def ask(
     """Answer one live question with the prototype's own RAG reader over the cached index:
     the reply, the source it cites and the passages it was shown. `constrained` picks the
     extractive reader (rag+constrained) over free generation (rag)."""
+    from prototype.backbone import GENERATOR_NAME
     from prototype.generator import LocalGenerator
     from prototype.rag import RagReader
     from prototype.scoring import parse_answer_format
 
     index = rag_index(corpus_key, updated, corpus)
-    model, tok = reading_model() if constrained else generator()
+    model, tok, name = reading_model() if constrained else (*generator(), GENERATOR_NAME)
     # Per call: the reader keeps per-call timings.
     extractor = span_extractor() if constrained else None
     reader = RagReader(
-        index, LocalGenerator(model, tok), constrained=constrained, extractor=extractor
+        index, LocalGenerator(model, tok, name), constrained=constrained, extractor=extractor
     )
     from prototype.relevance import not_in_documents
 

@@ -207,6 +207,7 @@ def _ask_box(corpus_key: str | None, corpus) -> None:
                 else "Free text (the model writes the JSON itself)"
             ),
             horizontal=True,
+            help=services.reading_adapter_note(),
             key="w.proto.reader",
         )
         after = st.toggle(
