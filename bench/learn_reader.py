@@ -63,7 +63,7 @@ HAND = dict(
     cos=4.0, top=1.0, near=10.0, focus=1.0, prep=2.0, field=0.0, label=0.0, lm=1.0,
 )  # fmt: skip
 TARGETS = ("gold", "ok")  # fit to exact-match spans, or to every strictly right span
-C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)  # inverse L2 strength, chosen by CV
+C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0)  # inverse L2 strength, chosen by CV
 # `candidates.TOP_SOFTNESS`, chosen by CV with the rest: the `top` feature is recomputed from
 # the cached cosines, so no re-dump is needed (0 = the hard argmax used before).
 SOFTNESS_GRID = (0.0, 0.005, 0.01, 0.02, 0.05)

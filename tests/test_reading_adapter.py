@@ -143,7 +143,7 @@ TWO_VALUES = [
 @pytest.mark.slow
 @pytest.mark.skipif(
     not ra.available(),
-    reason="the reading adapter is not built here (`make adapter`, ~16 min; CI builds it)",
+    reason="the reading adapter is not built here (`make adapter`, ~10-16 min; CI builds it)",
 )
 def test_the_real_adapter_prefers_the_asked_for_value_more_than_the_base_model():
     """The LM's span score alone (what the adapter changes): log-prob margin of the asked-for
