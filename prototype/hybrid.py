@@ -394,6 +394,7 @@ def run_hybrid(
         return None  # same answer fn: it reads the refreshed index
 
     reader = RagReader(index, models.reader, constrained=True)  # the reader's picks
+    meta["reader_model"] = reader.generator.name  # "+reading-adapter" when one is built
     result = evaluate_strategy(
         "hybrid",
         corpus,
