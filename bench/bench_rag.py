@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> dict:
     # forward instead of token-by-token generation.
     extractive = RagReader(index, generator, constrained=True)
     ext = [extractive([q])[0].seconds for q in questions]
+    adapted = _reading_adapter_ratio(index, extractive, questions)
     out = {
         "chunks": len(texts),
         "build_ms": round(t_ours * 1000, 1),
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None) -> dict:
             "total": ms(total),
         },
         "extractive_query_ms_p50": ms(ext),
+        "reading_adapter_vs_plain": adapted,
         "queries": len(questions),
     }
     print(
@@ -110,6 +112,34 @@ def main(argv: list[str] | None = None) -> dict:
         f"free generation / extractive: {statistics.median(total) / statistics.median(ext):.2f}x"
     )
     return out
+
+
+def _reading_adapter_ratio(index, plain_reader, questions) -> dict | None:
+    """The extractive reader with the reading adapter merged against the plain model, same
+    process, interleaved question by question (a machine slowing down hits both alike).
+    The merged adapter adds no computation, so the ratio should be about 1."""
+    from prototype import reading_adapter
+    from prototype.generator import LocalGenerator
+    from prototype.rag import RagReader
+
+    if not reading_adapter.available():
+        print("reading adapter: not built (`make adapter`), not timed")
+        return None
+    adapted = RagReader(
+        index, LocalGenerator(*reading_adapter.load_reading_model("cpu")), constrained=True
+    )
+    adapted([questions[0]])  # warm-up: the shared system-prompt cache
+    plain, tuned = [], []
+    for q in questions:
+        plain.append(plain_reader([q])[0].seconds)
+        tuned.append(adapted([q])[0].seconds)
+    p50 = lambda xs: round(statistics.median(xs) * 1000, 1)  # noqa: E731
+    ratio = round(statistics.median(tuned) / statistics.median(plain), 3)
+    print(
+        f"extractive reader p50, interleaved: plain {p50(plain)} ms, with the reading adapter "
+        f"{p50(tuned)} ms; adapter / plain {ratio:.2f}x"
+    )
+    return {"plain_ms_p50": p50(plain), "adapter_ms_p50": p50(tuned), "ratio": ratio}
 
 
 if __name__ == "__main__":
