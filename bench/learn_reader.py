@@ -129,7 +129,7 @@ def dump(name: str, models, old: list[dict] | None = None) -> list[dict]:
     return out
 
 
-def load_or_dump(names, redump: bool, lm: str = "base") -> list[dict]:
+def load_or_dump(names, redump: bool, lm: str = "base", tag: str = "") -> list[dict]:
     """The cached dumps of `names`. `lm` "reading-adapter": the dumps whose LM scores come
     from a reading adapter trained without that corpus (bench/reader_adapter.py --held), so
     the weights are fitted on scores like those the shipped adapter gives a new corpus."""
@@ -137,7 +137,7 @@ def load_or_dump(names, redump: bool, lm: str = "base") -> list[dict]:
 
     CACHE.mkdir(parents=True, exist_ok=True)
     if lm == "reading-adapter":
-        paths = [CACHE / f"reader_adapter_{n}.json" for n in names]
+        paths = [CACHE / f"reader_adapter_{n}{tag}.json" for n in names]
         if missing := [p.name for p in paths if not p.exists()]:
             sys.exit(f"missing {missing}: run bench/reader_adapter.py --held <corpus> first")
         return [q for p in paths for q in json.loads(p.read_text())]
@@ -267,9 +267,12 @@ def main() -> None:
         default=SOFTNESS_GRID,
         help="the `top` softness values to cross-validate (default: the whole grid)",
     )
+    ap.add_argument(
+        "--tag", default="", help="suffix of the out-of-fold dumps (_c2: reader_adapter --copies 2)"
+    )
     args = ap.parse_args()
     names = tuning_corpora()
-    data = load_or_dump(names, args.redump, args.lm)
+    data = load_or_dump(names, args.redump, args.lm, args.tag)
     by_corpus = {n: [q for q in data if q["corpus"] == n] for n in names}
     reach = {
         n: round(float(np.mean([any(c["ok"] for c in q["cands"]) for q in qs])), 4)

@@ -60,7 +60,7 @@ def summary(qs: list[dict]) -> dict:
     }
 
 
-def fold(held: str, names: list[str], models) -> None:
+def fold(held: str, names: list[str], models, copies: int = 1) -> None:
     """Train on the other tuning corpora, dump `held` with the base LM and with the adapter."""
     gen = models.generator
     base_path = CACHE / f"reader_{held}.json"
@@ -68,10 +68,11 @@ def fold(held: str, names: list[str], models) -> None:
         base_path.write_text(json.dumps(dump(held, models)))
     base = json.loads(base_path.read_text())
     others = [n for n in names if n != held]
-    pm, st, _, rows = train(models, others, f"reader-minus-{held}", progress=_print)
+    tag = "" if copies == 1 else f"_c{copies}"
+    pm, st, _, rows = train(models, others, f"reader-minus-{held}{tag}", _print, copies)
     object.__setattr__(gen, "model", pm)  # LocalGenerator is frozen
     tuned = dump(held, models)
-    (CACHE / f"reader_adapter_{held}.json").write_text(json.dumps(tuned))
+    (CACHE / f"reader_adapter_{held}{tag}.json").write_text(json.dumps(tuned))
     trained = {"rows": rows, "steps": st.steps, "seconds": round(st.seconds)}
     out = {"held": held, "base": summary(base), "adapter": summary(tuned), "train": trained}
     for kind in ("original", "paraphrase", "updated"):
@@ -85,12 +86,13 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--held", required=True, help="the tuning corpus left out of training")
+    ap.add_argument("--copies", type=int, default=1, help="counterfactual copies per row")
     args = ap.parse_args()
     names = tuning_corpora()
     if args.held not in names:
         sys.exit(f"--held must be a tuning corpus: {names}")
     CACHE.mkdir(parents=True, exist_ok=True)
-    fold(args.held, names, SharedModels("cpu"))
+    fold(args.held, names, SharedModels("cpu"), args.copies)
 
 
 if __name__ == "__main__":

@@ -122,10 +122,10 @@ def load_reading_model(device: str | None = None):
     return merged.merge_and_unload().eval(), tok, GENERATOR_NAME + SUFFIX
 
 
-def training_rows(name: str, models, rng: random.Random) -> list:
+def training_rows(name: str, models, rng: random.Random, copies: int = 1) -> list:
     """The reader prompts of corpus `name` (originals, paraphrases, and the changed facts
     after the update), each with the gold span as the shown sentences spell it as target,
-    plus a counterfactual copy whose span is swapped for another value of its kind."""
+    plus `copies` counterfactual copies whose span is swapped for another value of its kind."""
     from prototype.backbone import embedding_store_for
     from prototype.corpus import load_corpus
     from prototype.evaluate import corpus_questions
@@ -155,15 +155,18 @@ def training_rows(name: str, models, rng: random.Random) -> list:
                 continue
             span = min(hits, key=lambda c: len(c.text)).text
             rows.append(TrainExample(msgs[0], answer_json(span, q.doc)))
-            alt = _invented_value(span, rng)
-            if alt is None:
-                others = [g for g in pool if g != q.gold and not any(ch.isdigit() for ch in g)]
-                alt = rng.choice(others) if others else None
             user = msgs[0][-1]["content"]
-            if alt and user.count(span) == 1:
-                m2 = [dict(m) for m in msgs[0]]
-                m2[-1]["content"] = user.replace(span, alt)
-                rows.append(TrainExample(m2, answer_json(alt, q.doc), original=False))
+            used: set[str] = set()
+            for _ in range(copies):
+                alt = _invented_value(span, rng)
+                if alt is None:
+                    others = [g for g in pool if g != q.gold and not any(c.isdigit() for c in g)]
+                    alt = rng.choice(others) if others else None
+                if alt and alt not in used and user.count(span) == 1:
+                    used.add(alt)
+                    m2 = [dict(m) for m in msgs[0]]
+                    m2[-1]["content"] = user.replace(span, alt)
+                    rows.append(TrainExample(m2, answer_json(alt, q.doc), original=False))
 
     run(corpus_questions(corpus, ("original", "paraphrase")))
     index.update({d: corpus.update_docs[d] for d in corpus.changed_doc_ids()})
@@ -171,7 +174,7 @@ def training_rows(name: str, models, rng: random.Random) -> list:
     return rows
 
 
-def train(models, names: list[str], name: str, progress: Progress | None = None):
+def train(models, names: list[str], name: str, progress: Progress | None = None, copies: int = 1):
     """(peft model, TrainStats, adapter dir, rows): the adapter trained on the reader prompts
     of corpora `names` (seeded, so the same rows every run; reused when they match)."""
     from prototype.adapters import train_or_load
@@ -183,7 +186,7 @@ def train(models, names: list[str], name: str, progress: Progress | None = None)
     for i, n in enumerate(names):
         if progress:
             progress("reading adapter: rows", i, len(names), {"corpus": n})
-        exs += training_rows(n, models, rng)
+        exs += training_rows(n, models, rng, copies)
     pm, st, path = train_or_load(
         gen.model, gen.tokenizer, exs, LoraSettings(**SETTINGS), name=name,
         stage="reading adapter: train", progress=progress,
