@@ -37,6 +37,8 @@ adapter: models
 	$(BIN)/ftrag doctor --reading-adapter > /dev/null
 
 run: models
+	@$(BIN)/python -c "from prototype.reading_adapter import status; s = status(); \
+	  s.startswith('MISSING') and print('ftrag: reading adapter ' + s)"
 	@echo "ftrag: serving on http://localhost:$(PORT)"
 	$(BIN)/streamlit run streamlit_app.py --server.headless true --server.port $(PORT) \
 	  --browser.gatherUsageStats false
