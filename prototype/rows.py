@@ -36,14 +36,13 @@ class SharedModels:
         device: str,
         generator: Generator | None = None,
         embedder: Any = None,
-        reader: Generator | None = None,
     ):
         self.device = device
         self._generator = generator
         self._embedder = embedder
         # The extractive reader's span scorer: the given generator when one was given (a
         # caller's own model gets no adapter), else the base model with the reading adapter.
-        self._reader = reader or generator
+        self._reader = generator
         self._lock = threading.Lock()
 
     @property

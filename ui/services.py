@@ -298,12 +298,14 @@ def reading_model():
 @st.cache_data(ttl=60, show_spinner=False)
 def reading_adapter_note() -> str:
     """Which model scores the extractive reader's spans, for the reader's help text."""
-    from prototype.reading_adapter import status
+    from prototype.reading_adapter import BUILD_MINUTES, available
 
-    line = status()
-    if line.startswith("MISSING"):
-        return "Span scores: the plain SmolLM2. Reading adapter " + line
-    return "Span scores: SmolLM2 with the reading adapter (trained on the tuning corpora)."
+    if available():
+        return "Span scores: SmolLM2 with the reading adapter (trained on the tuning corpora)."
+    return (
+        "Span scores: the plain SmolLM2, with the weights fitted for it. The reading adapter "
+        f"is not built: `make adapter` builds it (about {BUILD_MINUTES} min, once)."
+    )
 
 
 @st.cache_resource(show_spinner=False)
