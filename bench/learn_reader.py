@@ -270,6 +270,12 @@ def main() -> None:
     ap.add_argument(
         "--tag", default="", help="suffix of the out-of-fold dumps (_c2: reader_adapter --copies 2)"
     )
+    ap.add_argument(
+        "--c", type=float, nargs="+", default=C_GRID, help="the C values to cross-validate"
+    )
+    ap.add_argument(
+        "--target", nargs="+", choices=TARGETS, default=TARGETS, help="fit targets to try"
+    )
     args = ap.parse_args()
     names = tuning_corpora()
     data = load_or_dump(names, args.redump, args.lm, args.tag)
@@ -292,12 +298,12 @@ def main() -> None:
             n: score(by_corpus[n], as_vector(Weights()), STARTS, TOP_SOFTNESS) for n in names
         },
     }
-    for target in TARGETS:
+    for target in args.target:
         for soft in args.softness:
             prepared = {
                 n: [a for q in by_corpus[n] if (a := arrays(q, target, soft))] for n in names
             }
-            for c_value in C_GRID:
+            for c_value in args.c:
                 row = {}
                 for held in names:
                     train = [a for n in names if n != held for a in prepared[n]]
