@@ -22,6 +22,7 @@ def test_the_adapter_trains_on_tuning_corpora_only():
     assert reference["tuning_corpora"] == splits["tuning"]
     assert not set(reference["tuning_corpora"]) & set(splits["test"])
     assert reference["settings"] == ra.SETTINGS  # the README's build is today's recipe
+    assert reference["recipe_version"] == ra.RECIPE_VERSION
 
 
 def test_a_changed_tuning_corpus_asks_for_a_rebuild(monkeypatch, tmp_path):
@@ -96,6 +97,39 @@ def test_without_the_adapter_files_the_reader_is_the_plain_model(no_build):
     assert name == GENERATOR_NAME
 
 
+# contrast(): (passages, answer) -> (passages after the swap, the answer there), or None.
+CONTRASTS = [
+    # the nearest value of the same shape trades places; the label stays
+    ("opens at 06:15, closes at 14:00, tea at 10:30", "06:15",
+     ("opens at 14:00, closes at 06:15, tea at 10:30", "14:00")),
+    ("| A | 07:10 | 21:45 |\n| B | 08:00 | 20:15 |", "21:45",
+     ("| A | 21:45 | 07:10 |\n| B | 08:00 | 20:15 |", "07:10")),
+    ("cars £131, bikes £44", "£44", ("cars £44, bikes £131", "£131")),
+    ("loans 3 weeks, renewals 2 weeks, holds 14 days", "3 weeks",
+     ("loans 2 weeks, renewals 3 weeks, holds 14 days", "2 weeks")),
+    # no pair: another shape only ("14 days" is not "3 weeks", 1.5 is not a whole number)
+    ("loans 3 weeks, holds 14 days", "3 weeks", None),
+    ("weighs 1.5 kg, 2 bags", "2", None),
+    ("room 12 and room 12 again, room 7", "12", None),  # the answer twice: which one?
+    ("the Linden car park, the Quarry car park", "Linden car park", None),  # no digits
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "span", "want"), CONTRASTS)
+def test_contrast_swaps_the_answer_with_its_nearest_look_alike(text, span, want):
+    prompt = f"Document: d\n{text}\n\nQuestion: What is asked?"
+    got = ra.contrast(prompt, span)
+    assert got == (
+        None if want is None else (f"Document: d\n{want[0]}\n\nQuestion: What is asked?", want[1])
+    )
+
+
+def test_contrast_never_touches_the_question():
+    assert (
+        ra.contrast("Document: d\nfrom 09:00 to 17:00\n\nQuestion: After 17:00?", "09:00") is None
+    )
+
+
 # Made-up passages in no corpus, each with two values of one kind: (text, question, the
 # asked-for value, the other one).
 TWO_VALUES = [
@@ -138,37 +172,48 @@ TWO_VALUES = [
         "Linden car park",
     ),
 ]
+# The same passages asked for their *first* value: above, the asked-for value always came
+# second, so a reader that merely preferred a sentence's later value passed (README: the
+# four-corpus adapter of b81ef5d did, and answered "when does it open" with the closing time).
+TWO_VALUES += [
+    (TWO_VALUES[0][0], "What does an adult pay for a day pass?", "12 EUR", "7 EUR"),
+    (TWO_VALUES[1][0], "When does the library open on weekdays?", "09:30", "11:00"),
+    (TWO_VALUES[2][0], "How much is the joining fee for new members?", "40 GBP", "180 GBP"),
+    (
+        TWO_VALUES[3][0],
+        "How long do parcels to the islands take?",
+        "3 working days",
+        "2 working days",
+    ),
+    (TWO_VALUES[4][0], "How many beds does the Ferncliff ward have?", "24 beds", "18 beds"),
+    (TWO_VALUES[5][0], "Where do visitors park?", "Linden car park", "Quarry car park"),
+]
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(
     not ra.available(),
-    reason="the reading adapter is not built here (`make adapter`, ~10-16 min; CI builds it)",
+    reason="the reading adapter is not built here (`make adapter`, ~15-20 min; CI builds it)",
 )
-def test_the_real_adapter_prefers_the_asked_for_value_more_than_the_base_model():
-    """The LM's span score alone (what the adapter changes): log-prob margin of the asked-for
-    value over the other. Measured 2026-12-07: base model mean -0.01 (3 of 6 preferred),
-    adapter 0.39 (4 of 6); the reader's real gain is the README's cross-validation."""
-    from prototype.backbone import load_generator
-    from prototype.candidates import candidates
-    from prototype.extract import SpanExtractor
-    from prototype.generate import render
-    from prototype.passages import Passage
-    from prototype.rag import rag_messages
+def test_the_real_reader_reads_the_asked_for_value_first_or_second():
+    """The reader as shipped (reading adapter, its weights, MiniLM, FAISS) on passages in no
+    corpus: it must find the asked-for value whether that value comes first or second, so a
+    bias toward a sentence's later value (the reverted four-corpus adapter's, README) fails.
+    Measured 2026-12-07: 5 + 5 of 12 exact, the two misses "Quarry" / "Linden" for
+    "... car park" in both halves; the plain model with its weights scores the same.
+    The LM's own margins are in data/runs/reader_experiments_2026-12-07.json."""
+    import json as _json
 
-    def margins(model, tok) -> list[float]:
-        out = []
-        for text, question, right, wrong in TWO_VALUES:
-            sents = [("doc", s.strip()) for s in text.split(". ")]
-            cands = [c for c in candidates(question, sents) if c.text in (right, wrong)]
-            assert len(cands) == 2, question
-            prompt = render(tok, rag_messages(question, [Passage("doc", text, 1.0)], "plain"))
-            _, _, lms = SpanExtractor(model, tok, starts=64).score(prompt, cands)
-            by = {c.text: v for c, v in lms.items()}
-            out.append(by[right] - by[wrong])
-        return out
+    from prototype.index import RagIndex
+    from prototype.rag import RagReader
+    from prototype.rows import SharedModels
 
-    base = margins(*load_generator("cpu"))
-    adapted = margins(*ra.load_reading_model("cpu")[:2])
-    assert sum(adapted) / len(adapted) > sum(base) / len(base) + 0.2, (base, adapted)
-    assert sum(m > 0 for m in adapted) >= sum(m > 0 for m in base), (base, adapted)
+    models = SharedModels("cpu")
+    assert models.reader.name.endswith(ra.SUFFIX)
+    right = []
+    for text, question, want, _ in TWO_VALUES:
+        index = RagIndex.build({"doc": text}, models.embedder)
+        (answer,) = RagReader(index, models.reader, constrained=True)([question])
+        right.append(_json.loads(answer.raw)["answer"] == want)
+    later, earlier = sum(right[:6]), sum(right[6:])
+    assert later >= 5 and earlier >= 5, (later, earlier)
