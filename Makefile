@@ -31,7 +31,7 @@ models: setup
 	$(BIN)/ftrag doctor --prepare
 
 # The extractive reader's LoRA reading adapter (prototype/reading_adapter.py), trained on the
-# tuning corpora into the user cache: about 15-20 min once on a 2-core CPU, then a no-op until
+# tuning corpora into the user cache: about 12-20 min once on a 2-core CPU, then a no-op until
 # the tuning corpora change. Without it the reader scores with the plain model (README).
 adapter: models
 	$(BIN)/ftrag doctor --reading-adapter > /dev/null

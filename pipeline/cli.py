@@ -88,7 +88,7 @@ def doctor(
         False,
         "--reading-adapter",
         help="Build the extractive reader's reading adapter now if it is not built "
-        "(trained on the tuning corpora; about 15-20 min on a 2-core CPU, once).",
+        "(trained on the tuning corpora; about 12-20 min on a 2-core CPU, once).",
     ),
 ) -> None:
     """Show which models are available offline, the cache, the device and versions."""

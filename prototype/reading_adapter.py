@@ -11,7 +11,7 @@ of its kind, so it learns to read rather than to recall), the same model ranks i
 Weights are built, not shipped in git: `make adapter` (`ftrag doctor --reading-adapter`)
 trains it on the tuning corpora of data/corpora/SPLITS.yaml (test corpora never) into the
 user cache, under a key of the recipe and the tuning corpora's files, so clones share one
-build and a change of either asks for a rebuild. About 15-20 min once on a 2-core CPU. The
+build and a change of either asks for a rebuild. About 12-20 min once on a 2-core CPU. The
 reference build behind the README's figures is recorded in data/runs/reading_adapter_build.json.
 
 It is merged into its own copy of the base model, so the free-text reader and the LoRA rows
@@ -44,9 +44,9 @@ SETTINGS = dict(
     top_layers=8, lr=1e-3, max_epochs=3, max_seconds=3600, stop_at=1.0, augment=False, bf16=True
 )
 RECIPE_VERSION = 2  # bump when the training rows' code changes what they hold
-# 2-core dev box, recipe 2: three tuning corpora (959 rows, 360 steps) trained in 10-21 min
-# (alone / beside another job); four corpora (1,231 rows) built in 15.6 min alone.
-BUILD_MINUTES = "15-20"
+# 2-core dev box, recipe 2, three tuning corpora (959 rows, 360 steps): 12 min for a fresh
+# clone's build alone, 21 min with short checks running beside it.
+BUILD_MINUTES = "12-20"
 
 
 def tuning_corpora() -> list[str]:

@@ -193,7 +193,7 @@ TWO_VALUES += [
 @pytest.mark.slow
 @pytest.mark.skipif(
     not ra.available(),
-    reason="the reading adapter is not built here (`make adapter`, ~15-20 min; CI builds it)",
+    reason="the reading adapter is not built here (`make adapter`, ~12-20 min; CI builds it)",
 )
 def test_the_real_reader_reads_the_asked_for_value_first_or_second():
     """The reader as shipped (reading adapter, its weights, MiniLM, FAISS) on passages in no
