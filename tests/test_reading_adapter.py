@@ -124,6 +124,20 @@ def test_contrast_swaps_the_answer_with_its_nearest_look_alike(text, span, want)
     )
 
 
+def test_contrast_splits_the_reader_prompt_where_the_question_starts():
+    """contrast() finds the question by the reader prompt's "\n\nQuestion:" (rag_messages):
+    if that format changed, a value in the question could be swapped into the passages."""
+    from prototype.passages import Passage
+    from prototype.rag import rag_messages
+
+    text = "Opens at 09:00, closes at 17:00."
+    user = rag_messages("Open at 12:00?", [Passage("d", text, 1.0)], "plain")[-1]["content"]
+    assert user.count("\n\nQuestion:") == 1 and user.endswith("Question: Open at 12:00?")
+    swapped, value = ra.contrast(user, "09:00")
+    assert value == "17:00" and "Opens at 17:00, closes at 09:00." in swapped
+    assert swapped.endswith("Question: Open at 12:00?")
+
+
 def test_contrast_never_touches_the_question():
     assert (
         ra.contrast("Document: d\nfrom 09:00 to 17:00\n\nQuestion: After 17:00?", "09:00") is None
