@@ -45,14 +45,32 @@ def answer_type(question: str) -> str:
 # number) from other questions.
 _SUBTYPE_PATTERNS = (
     # NUM:money: "how much does it cost", "what is the fee"; a price, never a duration.
-    # Not "pay" or "charge": "paid leave" asks for days, "in charge" for a person.
-    ("money", r"^(?!.*\bhow many\b).*\b(cost|costs|fee|fees|price|prices|deposit)\b"),
+    # "Pay" only as the question's verb ("what do pilots pay", "how much will I pay"), not
+    # "paid leave", which asks for days; "surcharge", not "charge" ("in charge" asks for a
+    # person).
+    (
+        "money",
+        r"^(?!.*\b(how many|percentage|share|proportion|fraction)\b).*(\b(cost|costs|fee|"
+        r"fees|price|prices|deposit|fare|fares|surcharge)\b|\b(what|how much) (do|does|did|"
+        r"will|would|must|should|can) [\w' -]{1,40}\bpay\b)",
+    ),
     ("clock", r"\bwhat time\b|\b(what|which) hour\b"),
     ("date", r"\b(what|which) (date|day|weekday|month|year)\b"),
     (
         "duration",
         r"\bhow long\b|\b(sailing|travel|journey|crossing) time\b|\bduration\b|"
-        r"\bhow many (minutes|hours|days|weeks|months|years)\b",
+        r"\bhow many (minutes|hours|days|weeks|months|years)\b|\bhow far (in advance|ahead|"
+        r"before)\b|\bnotice period\b|\bhow much notice\b|\bhow soon\b",
+    ),
+    # NUM:count: "how many places" wants a count, never a clock time ("how many euros" may
+    # be a price).
+    ("count", r"\bhow many\b"),
+    # A telephone number: a run of digit groups, not a clock time or a price.
+    (
+        "phone",
+        r"\b(phone|telephone|fax|extension) (number|line)\b|\b(which|what) (phone|telephone|"
+        r"extension)\b|\b(which|what) (number|line)\b[\w' ]{0,20}\b(call|ring|phone|dial)\b|"
+        r"\bwhat do (i|you|we) dial\b|^how (do|can|should) (i|you|we) (call|ring|phone)\b",
     ),
     (
         "place",
@@ -60,7 +78,7 @@ _SUBTYPE_PATTERNS = (
         r"address|room|building|yard|country|street|harbour|station|location)\b",
     ),
 )
-QUANTITY_TYPES = ("number", "duration", "money")  # kinds whose answer carries a unit word
+QUANTITY_TYPES = ("number", "duration", "money", "count")  # kinds whose answer carries a unit word
 _CLOCK = re.compile(r"^\d{1,2}[:.]\d{2}$")
 # A price: a currency sign, or a currency code or word ("£131", "44 EUR", "250 kroner").
 _MONEY = re.compile(
@@ -106,8 +124,8 @@ def asks_count(question: str) -> bool:
 
 
 def answer_subtype(question: str) -> str | None:
-    """'money', 'clock', 'date', 'duration' or 'place' when the wording asks for one, else
-    None."""
+    """'money', 'clock', 'date', 'duration', 'count', 'phone' or 'place' when the wording
+    asks for one, else None."""
     q = question.casefold()
     for kind, pat in _SUBTYPE_PATTERNS:
         if re.search(pat, q):
@@ -146,8 +164,11 @@ def type_score(kind: str, words: Sequence[str], sentence_start: bool = False) ->
     money = any(_MONEY.search(w) for w in words)
     if kind == "money":
         return 1.0 if money else 0.0
-    if kind == "duration":  # a number that is neither a clock time nor a price
-        return 1.0 if any(is_numeric(w) for w in words) and not clock and not money else 0.0
+    numeric = any(is_numeric(w) for w in words)
+    if kind == "count":
+        return 1.0 if numeric and not clock else 0.0
+    if kind in ("duration", "phone"):  # a number, not a clock time or a price
+        return 1.0 if numeric and not clock and not money else 0.0
     if kind == "place":
         if clock or (content and all(is_numeric(w) for w in content)):
             return 0.0  # a number or a time is not a place

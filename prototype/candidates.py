@@ -79,21 +79,21 @@ class Weights:
         "field",
         "label",
     )
-    type: float = 2.608  # the span has the asked-for answer type
-    overlap: float = 3.921  # share of the question's content words in the span's sentence
-    distance: float = 0.051  # words between the span and the nearest question word (cap 8)
-    boundary: float = 0.453  # the span ends on a phrase boundary
-    unit_cut: float = -5.061  # a number whose unit word was cut off
-    echo: float = -0.616  # per question word inside the span
-    words: float = -0.462  # per word: prefer the shorter of two equally good spans
-    cos: float = 10.11  # MiniLM cosine of the span's sentence, under its heading, to the question
-    top: float = 1.568  # the span's sentence is (nearly) the most similar (TOP_SOFTNESS)
-    near: float = 9.366  # the span's neighbours match the question's words (Alignment.near)
-    focus: float = 1.059  # a focus word of the question is in the span's phrase
-    prep: float = 5.853  # a place question's span follows a place preposition
-    field: float = -1.058  # the span is a field value of a "Label: value;" record (a table row)
-    label: float = 6.361  # how well that field's label matches the question (Alignment.label)
-    lm: float = 1.214  # mean token log-probability of writing the span, closing quote included
+    type: float = 3.284  # the span has the asked-for answer type
+    overlap: float = 4.244  # share of the question's content words in the span's sentence
+    distance: float = 0.052  # words between the span and the nearest question word (cap 8)
+    boundary: float = 0.441  # the span ends on a phrase boundary
+    unit_cut: float = -5.11  # a number whose unit word was cut off
+    echo: float = -0.589  # per question word inside the span
+    words: float = -0.468  # per word: prefer the shorter of two equally good spans
+    cos: float = 10.419  # MiniLM cosine of the span's sentence, under its heading, to the question
+    top: float = 1.57  # the span's sentence is (nearly) the most similar (TOP_SOFTNESS)
+    near: float = 9.08  # the span's neighbours match the question's words (Alignment.near)
+    focus: float = 1.127  # a focus word of the question is in the span's phrase
+    prep: float = 6.128  # a place question's span follows a place preposition
+    field: float = -1.178  # the span is a field value of a "Label: value;" record (a table row)
+    label: float = 6.567  # how well that field's label matches the question (Alignment.label)
+    lm: float = 1.227  # mean token log-probability of writing the span, closing quote included
 
     def evidence(self, feats: Sequence[float]) -> float:
         return sum(getattr(self, n) * f for n, f in zip(self.FEATURES, feats, strict=True))
@@ -103,9 +103,9 @@ class Weights:
 # data/runs/reader_weights_base.json), used when the reading adapter is not built: the
 # defaults above were fitted on the adapter's scores and would misweigh the plain model's.
 BASE_WEIGHTS = Weights(
-    type=2.69, overlap=3.224, distance=-0.078, boundary=0.844, unit_cut=-4.531, echo=-1.008,
-    words=-0.837, cos=4.906, top=2.409, near=5.829, focus=1.516, prep=3.613, field=0.164,
-    label=2.344, lm=1.644,
+    type=3.111, overlap=3.302, distance=-0.072, boundary=0.822, unit_cut=-4.618, echo=-0.986,
+    words=-0.848, cos=5.046, top=2.42, near=5.596, focus=1.541, prep=3.663, field=0.237,
+    label=2.172, lm=1.655,
 )  # fmt: skip
 
 

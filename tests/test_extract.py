@@ -39,6 +39,15 @@ def test_answer_type_from_wording(question, kind):
         ("Where does the ferry call on the way?", "place", "Lyngøy", "14:30"),
         ("On which day is the recycling centre closed?", "date", "Wednesday", "08:00 to 17:30"),
         ("In which year was the ship built?", "date", "2016", "720 passengers"),
+        ("How many people can join the class?", "count", "8 places", "10:30"),
+        ("How many euros does a season pass cost?", "count", "45 EUR", "09:00"),
+        ("How far in advance must I book the boat?", "duration", "48 hours", "10:25"),
+        ("How much notice is needed for a repeat prescription?", "duration", "3 days", "£12"),
+        ("What do harbour pilots pay for their certificate?", "money", "£131", "24 months"),
+        ("What is the single fare for a campervan?", "money", "46.50 EUR", "Band C"),
+        ("Which phone line gives out test results?", "phone", "01762 440 163", "14:00"),
+        ("Which number should I call about lost property?", "phone", "0341 728 419", "£3"),
+        ("How do I call the ferry office?", "phone", "0349 512 880", "Kilbrack"),
     ],
 )
 def test_answer_subtype_tells_durations_clock_times_and_places_apart(question, sub, right, wrong):
@@ -48,6 +57,23 @@ def test_answer_subtype_tells_durations_clock_times_and_places_apart(question, s
     assert type_score(sub, right.split()) == 1.0
     assert type_score(sub, wrong.split()) == 0.0
     assert answer_subtype("Which agency books travel?") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "sub"),
+    [
+        ("How many days of paid leave do I get?", "duration"),  # "paid" is not a price
+        ("What share of the fare is kept when I cancel late?", None),  # a share, not a price
+        ("Which line runs to the harbour?", None),  # a bus line, nothing to call
+        ("Where is the notice board?", "place"),
+        ("What documents must I bring in advance?", None),
+        ("Who is in charge of the pharmacy?", None),
+    ],
+)
+def test_answer_subtype_leaves_near_misses_alone(question, sub):
+    from prototype.answer_types import answer_subtype
+
+    assert answer_subtype(question) == sub
 
 
 def _texts(question, sentence):

@@ -200,14 +200,27 @@ def test_ungrounded_answer_falls_back_to_the_readers_pick():
 
     right = '{"answer": "12:10", "source": "hours"}'
     wrong = '{"answer": "12:40", "source": "hours"}'
-    fn = hybrid_answer_fn(Gen(right, wrong, "closes at 12:40"), Reader())
+    fn = hybrid_answer_fn(Gen(right, wrong, "closes at 12:40"), Reader(), ground="passages")
     kept, replaced, malformed = (fn(["When do the doors close?"])[0] for _ in range(3))
     assert kept.raw == right and "adapter_raw" not in kept.extra
     assert parse_answer_format(replaced.raw).answer == "12:10"
     assert replaced.extra["adapter_raw"] == wrong
     assert malformed.raw == "closes at 12:40" and "adapter_raw" not in malformed.extra
-    off = hybrid_answer_fn(Gen(wrong), Reader(), ground=False)
+    off = hybrid_answer_fn(Gen(wrong), Reader(), ground="off")
     assert off(["q"])[0].raw == wrong
+    # "pick" (the default): an answer read from the passages that is not the pick, or the
+    # pick under another source, takes the pick; the pick itself, in any case, is kept.
+    other = '{"answer": "08:50", "source": "hours"}'
+    elsewhere = '{"answer": "12:10", "source": "clinic"}'
+    same = '{"answer": "12:10", "source": "hours"}'
+    fn = hybrid_answer_fn(Gen(other, elsewhere, same, "closes at 12:40"), Reader())
+    got = [fn(["When do the doors close?"])[0] for _ in range(4)]
+    assert [parse_answer_format(a.raw).answer for a in got[:3]] == ["12:10"] * 3
+    assert parse_answer_format(got[1].raw).source == "hours"
+    assert [a.extra.get("adapter_raw") for a in got] == [other, elsewhere, None, None]
+    assert got[3].raw == "closes at 12:40"
+    with pytest.raises(ValueError, match="ground"):
+        hybrid_answer_fn(Gen(), Reader(), ground="sometimes")
 
 
 def test_counterfactual_answer_has_the_same_kind():
