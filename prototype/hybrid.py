@@ -6,7 +6,10 @@ with the shared reading adapter, not the hybrid's) pick a span, then the adapter
 same sentences plus the reader's pick and generates the answer-format JSON, unconstrained.
 Without the pick, the 135M adapter had to find the span among the passages itself and chose
 the wrong value of the right sentence too often:
-on aurora_handbook it answered 0.36 of changed facts, 0.79 with the pick (README).
+on aurora_handbook it answered 0.36 of changed facts, 0.79 with the pick (README). The
+135M writer still overrode right picks more often than wrong ones, so a well-formed answer
+that differs from the pick now takes the pick (`HybridSettings.ground`): the reader decides
+the fact, the adapter writes the format, unconstrained.
 
 Training follows RAFT (Zhang et al. 2024): the adapter is trained on the prompt it will see,
 a context of passages under their document ids, one of them the oracle passage (the sentences
