@@ -52,6 +52,9 @@ if TYPE_CHECKING:
     from prototype.generator import Generator
 
 
+GROUND_MODES = ("pick", "passages", "off")  # HybridSettings.ground
+
+
 @dataclass(frozen=True)
 class HybridSettings:
     # Copying a span from the context in the answer format is a behaviour, not a fact, so it
@@ -106,6 +109,11 @@ class HybridSettings:
     # - "off": the adapter's text as written.
     ground: str = "pick"
     seed: int = 0
+
+    def __post_init__(self):
+        # refused here, before minutes of training, not when the first answer is written
+        if self.ground not in GROUND_MODES:
+            raise ValueError(f"hybrid `ground` must be one of {GROUND_MODES}, got {self.ground!r}")
 
 
 def hybrid_messages(question: str, passages, hint: tuple[str, str] | None = None) -> list[dict]:
@@ -281,9 +289,6 @@ def raft_examples(corpus, index, hs: HybridSettings) -> tuple[list[TrainExample]
                 )
             )
     return rows, [qa[i].id for i in trained]
-
-
-GROUND_MODES = ("pick", "passages", "off")  # HybridSettings.ground
 
 
 def grounded(answer: str, source: str, passages) -> bool:

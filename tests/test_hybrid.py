@@ -221,6 +221,8 @@ def test_ungrounded_answer_falls_back_to_the_readers_pick():
     assert got[3].raw == "closes at 12:40"
     with pytest.raises(ValueError, match="ground"):
         hybrid_answer_fn(Gen(), Reader(), ground="sometimes")
+    with pytest.raises(ValueError, match="`ground` must be one of"):
+        HybridSettings(ground=True)  # the old switch, refused before any training
 
 
 def test_counterfactual_answer_has_the_same_kind():
