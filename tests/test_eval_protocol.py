@@ -140,6 +140,10 @@ def test_answers_table_shows_exact_match_source_and_gold_document():
     hyb = dict(answers[0], extra={"passages": [], "reader_pick": ["06:15", "timetable"]})
     t_hyb = answers_table([result("hybrid", "a", [hyb]), result("rag", "a", answers[:1])])
     assert list(t_hyb["reader's pick"].fillna("-")) == ["06:15", "-"]
+    # Where the pick replaced the adapter's answer, the adapter's own text stays visible.
+    replaced = dict(hyb, extra={**hyb["extra"], "adapter_raw": _json("07:00")})
+    t_rep = answers_table([result("hybrid", "a", [hyb, replaced])])
+    assert list(t_rep["adapter's own text"].fillna("-")) == ["-", _json("07:00")]
 
 
 def test_task_dev_split_is_stratified_disjoint_and_leaves_test_alone():

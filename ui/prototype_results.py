@@ -130,6 +130,8 @@ ANSWER_COLUMNS = {  # record key -> column title, in reading order
     "source_correct": "source right",
     "shown": "documents shown",
     "raw": "raw model text",
+    # the hybrid's: what its adapter wrote when the reader's pick replaced it (`ground`)
+    "adapter_raw": "adapter's own text",
     "latency_ms": "latency ms",
 }
 # Filters over the table: column -> widget label (a multiselect each; none picked = all).
@@ -158,12 +160,16 @@ def _yes_no(v) -> str | None:
     return None if v is None else ("yes" if v else "no")
 
 
+# Columns not copied from a record key: worded, joined, or read from the record's `extra`.
+_DERIVED = ("verdict", "shown", "exact", "source_correct", "pick", "adapter_raw")
+
+
 def answers_table(results: list[dict]) -> pd.DataFrame:
     """One row per scored answer of every row in the run: what was asked, what the model said
     (parsed and raw), the gold answer, the strict verdict and exact match, the source it
     cited against the gold document, what it was shown and, for the hybrid, the span the
-    extractive reader picked for it. Older runs lack exact match and F1: those cells are
-    empty, never guessed."""
+    extractive reader picked for it and the adapter's own text where the pick replaced it.
+    Older runs lack exact match and F1: those cells are empty, never guessed."""
     rows = []
     for r in results:
         for a in r.get("answers") or []:
@@ -173,9 +179,10 @@ def answers_table(results: list[dict]) -> pd.DataFrame:
                     **{
                         title: a.get(key)
                         for key, title in ANSWER_COLUMNS.items()
-                        if key not in ("verdict", "shown", "exact", "source_correct", "pick")
+                        if key not in _DERIVED
                     },
                     "reader's pick": ((a.get("extra") or {}).get("reader_pick") or [None])[0],
+                    "adapter's own text": (a.get("extra") or {}).get("adapter_raw"),
                     "verdict": verdict(a),
                     "exact match": _yes_no(a.get("exact")),
                     "source right": _yes_no(a.get("source_correct")),
