@@ -28,7 +28,9 @@ Freshness is the point of the hybrid, so it departs from RAFT in three ways:
 To measure *copying* rather than memorising, only a share of the questions (`train_share`) is
 trained on; the others are never seen, and their accuracy is reported apart. After the update
 the index re-embeds only the changed documents and the SAME adapter (not retrained) reads the
-new context, so it should be fresh, with the format discipline of fine-tuning.
+new context, so it should be fresh, with the format discipline of fine-tuning. Under
+`ground = "pick"` the answers' values are the reader's, so that split measures the reader;
+how often the adapter wrote something else is `reader_fallback_share`.
 """
 
 from __future__ import annotations
