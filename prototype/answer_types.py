@@ -138,7 +138,8 @@ def type_score(kind: str, words: Sequence[str], sentence_start: bool = False) ->
     ("which agency", "what is the name") are mostly answered by a name or a code, so a span
     of capitalised or numeric words scores 1 there, anything else 0.3. A sentence's first
     word is capitalised anyway, so it proves nothing. `kind` may also be a finer
-    `answer_subtype`: a clock time, a duration (a number that is not a clock time), a place
+    `answer_subtype`: a clock time, a duration or a phone number (a number that is neither a
+    clock time nor a price), a count (a number, not a clock time), a price, a date, a place
     (a name, not a number)."""
     content = [w for w in words if not is_function_word(w)]
     if sentence_start and content and content[0] is words[0] and len(content) == 1:
