@@ -123,7 +123,7 @@ def lenient_metrics(answers: list[dict]) -> dict:
 
 def pooled_metrics(results: list[dict]) -> dict:
     """One row's metrics over the answers of several corpora (micro-averages)."""
-    from prototype.evaluate import metrics_from_records, strict_extras
+    from prototype.evaluate import confidence_metrics, metrics_from_records, strict_extras
 
     answers = [a for r in results for a in r["answers"]]
     m = metrics_from_records(answers, None)
@@ -135,6 +135,7 @@ def pooled_metrics(results: list[dict]) -> dict:
         **m,
         **strict_extras(answers),
         **lenient_metrics(answers),
+        **confidence_metrics(answers),
         "n_questions": {
             k: sum(a["kind"] == k for a in answers) for k in ("original", "paraphrase", "updated")
         },
@@ -160,7 +161,26 @@ def table(title: str, rows: dict[str, dict]) -> str:
 
 
 def row_figures(result: dict) -> dict:
-    return {**result["metrics"], **lenient_metrics(result["answers"])}
+    from prototype.evaluate import confidence_metrics
+
+    return {
+        **result["metrics"],
+        **lenient_metrics(result["answers"]),
+        **confidence_metrics(result["answers"]),
+    }
+
+
+def confidence_lines(rows: dict[str, dict]) -> list[str]:
+    """One line per row whose answers carry the extractive reader's confidence."""
+    from prototype.extract import CONFIDENT, UNSURE
+
+    return [
+        f"  {row}: confidence >= {CONFIDENT}: {_fmt(m['confident_share'])} of answers, "
+        f"accuracy {_fmt(m['accuracy_confident'])}; < {UNSURE}: {_fmt(m['unsure_share'])}, "
+        f"accuracy {_fmt(m['accuracy_unsure'])}"
+        for row, m in rows.items()
+        if "confident_share" in m
+    ]
 
 
 def misses(result: dict, limit: int) -> list[str]:
@@ -259,6 +279,7 @@ def main(argv: list[str] | None = None) -> None:
     for c, run in runs.items():
         figures = {r["strategy"]: row_figures(r) for r in run["results"]}
         print("\n" + table(f"{c} ({run['split']})", figures))
+        print("\n".join(confidence_lines(figures)))
         if args.misses and run["split"] == "tuning":
             for r in run["results"]:
                 print(f"\nmisses of {r['strategy']} on {c}:")
@@ -271,6 +292,7 @@ def main(argv: list[str] | None = None) -> None:
         for split in SPLIT_NAMES:
             names = ", ".join(c for c in splits[split] if c in runs)
             print("\n" + table(f"pooled {split}: {names}", pooled["rows"][split]))
+            print("\n".join(confidence_lines(pooled["rows"][split])))
         (RUNS / "eval_pooled.json").write_text(
             json.dumps(pooled, indent=1, ensure_ascii=False), encoding="utf-8"
         )

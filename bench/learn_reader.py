@@ -30,6 +30,8 @@ without a built adapter uses, `candidates.BASE_WEIGHTS`).
     python bench/learn_reader.py                # fit on the out-of-fold adapter dumps
     python bench/learn_reader.py --lm base      # dump the base model (if not cached) + fit
     python bench/learn_reader.py --lm base --redump   # recompute (after a feature change)
+    python bench/learn_reader.py --calibration --target gold --softness 0.02 --c 30
+                                                # out-of-fold calibration of the confidence
 """
 
 from __future__ import annotations
@@ -206,18 +208,54 @@ def fit(qs: list, c_value: float) -> np.ndarray:
     return res.x
 
 
-def pick(q, w: np.ndarray, starts: int) -> tuple[bool, bool]:
+def pick(q, w: np.ndarray, starts: int, confidence: bool = False):
     """The reader's two stages under weights `w` (last entry: the LM weight): keep the
     `starts` span starts with the best evidence + LM-weighted first-token log-prob, then the
-    best candidate among them. (exact match, strict containment) of the pick."""
+    best candidate among them. (exact match, strict containment) of the pick, and with
+    `confidence` its softmax probability among the kept candidates (extract.confidence)."""
+    from prototype.extract import confidence as softmax_of
+
     x, first, keys, exact, ok, _ = q
     ev = x[:, :-1] @ w[:-1]
     stage1: dict = {}
     for i, k in enumerate(keys):
         stage1[k] = max(stage1.get(k, -np.inf), ev[i] + w[-1] * first[i])
     keep = set(sorted(stage1, key=lambda k: -stage1[k])[:starts])
-    best = int(np.argmax(np.where([k in keep for k in keys], ev + w[-1] * x[:, -1], -np.inf)))
+    total = np.where([k in keep for k in keys], ev + w[-1] * x[:, -1], -np.inf)
+    best = int(np.argmax(total))
+    if confidence:
+        return bool(exact[best]), bool(ok[best]), softmax_of(total[best], total[total > -np.inf])
     return bool(exact[best]), bool(ok[best])
+
+
+def calibration(by_corpus: dict[str, list[dict]], target: str, soft: float, c_value: float):
+    """Out-of-fold calibration of the pick's confidence: each tuning corpus's picks under
+    weights fitted on the others, binned by confidence (the bins extract's CONFIDENT and
+    UNSURE come from). Prints the bins; returns [(confidence, strict verdict)]."""
+    from prototype.extract import STARTS
+
+    pairs = []
+    for held, questions in by_corpus.items():
+        train = [
+            a
+            for n, qs in by_corpus.items()
+            if n != held
+            for q in qs
+            if (a := arrays(q, target, soft))
+        ]
+        w = fit(train, c_value)
+        for q in questions:
+            a = arrays(q, softness=soft)
+            _, right, conf = pick(a, w, STARTS, confidence=True) if a else (False, False, 0.0)
+            pairs.append((conf, right))
+    conf = np.array([c for c, _ in pairs])
+    right = np.array([r for _, r in pairs])
+    print(f"out-of-fold confidence, {len(pairs)} questions, strict accuracy {right.mean():.3f}")
+    for lo, hi in ((0, 0.3), (0.3, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.01)):
+        m = (conf >= lo) & (conf < hi)
+        acc = f"{right[m].mean():.3f}" if m.any() else "n/a"
+        print(f"  [{lo}, {min(hi, 1)}): {m.sum():>4} picks, strict accuracy {acc}")
+    return pairs
 
 
 def score(questions: list[dict], w: np.ndarray, starts: int, softness: float | None = None) -> dict:
@@ -276,10 +314,19 @@ def main() -> None:
     ap.add_argument(
         "--target", nargs="+", choices=TARGETS, default=TARGETS, help="fit targets to try"
     )
+    ap.add_argument(
+        "--calibration",
+        action="store_true",
+        help="print the out-of-fold calibration of the pick's confidence under the first "
+        "--target, --softness and --c, and write nothing",
+    )
     args = ap.parse_args()
     names = tuning_corpora()
     data = load_or_dump(names, args.redump, args.lm, args.tag)
     by_corpus = {n: [q for q in data if q["corpus"] == n] for n in names}
+    if args.calibration:
+        calibration(by_corpus, args.target[0], args.softness[0], args.c[0])
+        return
     reach = {
         n: round(float(np.mean([any(c["ok"] for c in q["cands"]) for q in qs])), 4)
         for n, qs in by_corpus.items()

@@ -51,6 +51,9 @@ class Candidate:
     sentence: int  # index of the sentence among those shown
     start: int  # word index in the sentence
     features: tuple[float, ...] = ()  # Weights.FEATURES, in order
+    # The pick's probability among the spans the LM scored (SpanExtractor.score); None
+    # before scoring.
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)

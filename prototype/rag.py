@@ -213,12 +213,15 @@ class RagReader:
         t0 = time.perf_counter()
         best, prompt, ps, retrieved = self.pick_span(question)
         tok = self.generator.tokenizer
+        extra = shown(ps)
+        if best is not None and best.confidence is not None:
+            extra["confidence"] = best.confidence
         return Answer(
             raw=reply(best),
             prompt_tokens=len(tok.encode(prompt, add_special_tokens=False)),
             seconds=time.perf_counter() - t0,
             retrieved=retrieved,
-            extra=shown(ps),
+            extra=extra,
         )
 
 
@@ -306,6 +309,10 @@ def run_rag(
         cancel=cancel,
         meta=meta,
     )
+    if constrained:
+        from prototype.evaluate import confidence_metrics
+
+        result.extra_metrics.update(confidence_metrics(result.answers))
     q = max(1, reader.timings["queries"])
     result.meta["stage_ms_mean"] = {
         k: round(1000 * reader.timings[k] / q, 1) for k in ("embed", "search", "generate")

@@ -137,6 +137,7 @@ def test_full_flow(server, page):
     answer = page.locator('[data-testid="stAlert"]').filter(has_text="source")
     answer.wait_for(timeout=120_000)
     assert "06:15" in answer.inner_text() and "opening_hours" in answer.inner_text()
+    assert "confidence" in answer.inner_text()  # the reader says how sure it is
     page.get_by_text("What the model was shown").click()
     page.get_by_text("opens at 06:15").first.wait_for()
     _shot(page, "4b_ask")

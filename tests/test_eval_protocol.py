@@ -146,6 +146,37 @@ def test_answers_table_shows_exact_match_source_and_gold_document():
     assert list(t_rep["adapter's own text"].fillna("-")) == ["-", _json("07:00")]
 
 
+def test_confidence_column_bands_and_figure():
+    """The extractive reader's confidence is a column, and its bands (cut at extract's UNSURE
+    and CONFIDENT) count right and answered per row; rows without it have no bands."""
+    from prototype.extract import CONFIDENT, UNSURE
+    from ui.common import label
+    from ui.prototype_results import answers_table, confidence_bands, confidence_figure
+
+    def rec(c, said):
+        return dict(record("q1", "original", _json(said)), extra={"passages": [], "confidence": c})
+
+    ans = [
+        rec(CONFIDENT, "06:30"),
+        rec(0.95, "07:00"),
+        rec(UNSURE - 0.1, "07:00"),
+        rec(0.6, "06:30"),
+    ]
+    runs = [
+        result("rag+constrained", "a", ans),
+        result("rag", "a", [record("q1", "original", "x")]),
+    ]
+    t = answers_table(runs)
+    assert list(t["confidence"].fillna(-1)) == [CONFIDENT, 0.95, UNSURE - 0.1, 0.6, -1]
+    bands = confidence_bands(runs)
+    assert list(bands) == [label("rag+constrained")]  # the plain rag row carries none
+    (counts,) = bands.values()
+    assert counts == {"unsure": (0, 1), "in between": (1, 1), "confident": (1, 2)}
+    fig = confidence_figure(bands)
+    assert list(fig.data[0].y) == [0.0, 1.0, 0.5]
+    assert list(fig.data[0].text) == ["0 of 1 right", "1 of 1 right", "1 of 2 right"]
+
+
 def test_task_dev_split_is_stratified_disjoint_and_leaves_test_alone():
     """`tune_task_settings.py --dev` scores candidates on a part of train.jsonl only."""
     from collections import Counter

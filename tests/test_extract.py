@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -266,6 +267,48 @@ def test_real_extractive_reader_on_tiny_corpus(tiny_extractive_result):
     for a in r.answers:  # every answer is a span copied from what the reader was shown
         answer = json.loads(a["raw"])["answer"]
         assert answer and answer in " ".join(p["text"] for p in a["extra"]["passages"]), a
+    # each pick carries its probability among the scored spans, and the run summarises them
+    conf = [a["extra"]["confidence"] for a in r.answers]
+    assert all(0 < c <= 1 for c in conf), conf
+    assert len(set(conf)) > 1  # a probability per question, not a constant
+    e = r.extra_metrics
+    assert 0 <= e["confident_share"] <= 1 and 0 <= e["unsure_share"] <= 1
+    assert e["confident_share"] + e["unsure_share"] <= 1
+
+
+def test_confidence_is_the_softmax_of_the_picks_score():
+    from prototype.extract import confidence
+
+    assert confidence(2.0, [2.0, 2.0]) == 0.5
+    assert confidence(0.0, [0.0]) == 1.0
+    assert confidence(1.0, [1.0, 1.0 - math.log(3)]) == 0.75
+    assert confidence(1000.0, [1000.0, -1000.0]) == 1.0  # no overflow
+
+
+def test_confidence_metrics_split_answers_by_the_thresholds():
+    from prototype.evaluate import confidence_metrics
+    from prototype.extract import CONFIDENT, UNSURE
+
+    def rec(c, correct, gold="x"):
+        return {"gold": gold, "correct": correct, "extra": {"confidence": c}}
+
+    records = [
+        rec(CONFIDENT, True),  # the edge counts as confident
+        rec(0.99, False),
+        rec(UNSURE, True),  # in between: neither
+        rec(UNSURE - 0.01, False),
+        rec(0.99, True, gold=None),  # no gold: not scored, left out
+        {"gold": "x", "correct": True, "extra": {}},  # no confidence: left out
+    ]
+    m = confidence_metrics(records)
+    assert m == {
+        "confident_share": 0.5,
+        "accuracy_confident": 0.5,
+        "unsure_share": 0.25,
+        "accuracy_unsure": 0.0,
+    }
+    assert confidence_metrics([{"gold": "x", "correct": True}]) == {}
+    assert confidence_metrics([rec(0.7, True)])["accuracy_confident"] is None
 
 
 @pytest.mark.slow

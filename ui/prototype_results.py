@@ -132,6 +132,8 @@ ANSWER_COLUMNS = {  # record key -> column title, in reading order
     "raw": "raw model text",
     # the hybrid's: what its adapter wrote when the reader's pick replaced it (`ground`)
     "adapter_raw": "adapter's own text",
+    # the extractive reader's: its pick's probability among the spans it scored
+    "confidence": "confidence",
     "latency_ms": "latency ms",
 }
 # Filters over the table: column -> widget label (a multiselect each; none picked = all).
@@ -161,14 +163,15 @@ def _yes_no(v) -> str | None:
 
 
 # Columns not copied from a record key: worded, joined, or read from the record's `extra`.
-_DERIVED = ("verdict", "shown", "exact", "source_correct", "pick", "adapter_raw")
+_DERIVED = ("verdict", "shown", "exact", "source_correct", "pick", "adapter_raw", "confidence")
 
 
 def answers_table(results: list[dict]) -> pd.DataFrame:
     """One row per scored answer of every row in the run: what was asked, what the model said
     (parsed and raw), the gold answer, the strict verdict and exact match, the source it
     cited against the gold document, what it was shown and, for the hybrid, the span the
-    extractive reader picked for it and the adapter's own text where the pick replaced it.
+    extractive reader picked for it and the adapter's own text where the pick replaced it,
+    and the extractive reader's confidence in its pick.
     Older runs lack exact match and F1: those cells are empty, never guessed."""
     rows = []
     for r in results:
@@ -183,6 +186,7 @@ def answers_table(results: list[dict]) -> pd.DataFrame:
                     },
                     "reader's pick": ((a.get("extra") or {}).get("reader_pick") or [None])[0],
                     "adapter's own text": (a.get("extra") or {}).get("adapter_raw"),
+                    "confidence": (a.get("extra") or {}).get("confidence"),
                     "verdict": verdict(a),
                     "exact match": _yes_no(a.get("exact")),
                     "source right": _yes_no(a.get("source_correct")),
@@ -191,6 +195,61 @@ def answers_table(results: list[dict]) -> pd.DataFrame:
             )
     cols = ["row", *ANSWER_COLUMNS.values()]
     return pd.DataFrame(rows, columns=cols)
+
+
+CONFIDENCE_BANDS = ("unsure", "in between", "confident")
+
+
+def confidence_bands(results: list[dict]) -> dict[str, dict[str, tuple[int, int]]]:
+    """Per row whose answers carry a confidence: {band: (right, answered)} over its scored
+    answers, the bands cut at prototype.extract's UNSURE and CONFIDENT."""
+    from prototype.extract import CONFIDENT, UNSURE
+
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    for r in results:
+        rs = [
+            a
+            for a in r.get("answers") or []
+            if a.get("gold") is not None and (a.get("extra") or {}).get("confidence") is not None
+        ]
+        if not rs:
+            continue
+        counts = dict.fromkeys(CONFIDENCE_BANDS, (0, 0))
+        for a in rs:
+            c = a["extra"]["confidence"]
+            band = CONFIDENCE_BANDS[(c >= UNSURE) + (c >= CONFIDENT)]
+            right, n = counts[band]
+            counts[band] = (right + bool(a.get("correct")), n + 1)
+        out[label(r["strategy"])] = counts
+    return out
+
+
+def confidence_figure(bands: dict[str, dict[str, tuple[int, int]]]) -> go.Figure:
+    """Accuracy per confidence band, each bar labelled with its answers: whether the reader's
+    confidence tells the answers to check from those to trust."""
+    from prototype.extract import CONFIDENT, UNSURE
+
+    names = (f"< {UNSURE}", f"{UNSURE} to {CONFIDENT}", f">= {CONFIDENT}")
+    fig = go.Figure()
+    for row, counts in bands.items():
+        cells = [counts[b] for b in CONFIDENCE_BANDS]
+        fig.add_bar(
+            name=row,
+            x=[f"{n} ({b})" for n, b in zip(names, CONFIDENCE_BANDS, strict=True)],
+            y=[r / n if n else None for r, n in cells],
+            text=[f"{r} of {n} right" if n else "none" for r, n in cells],
+            textposition="outside",
+        )
+    fig.update_layout(
+        template="plotly_white",
+        yaxis_tickformat=".0%",
+        yaxis_range=[0, 1.15],
+        yaxis_title="strict accuracy",
+        xaxis_title="the reader's confidence in its pick",
+        title="Does the extractive reader know when it is wrong?",
+        margin=dict(t=50, b=30),
+    )
+    return fig
 
 
 def show_answers(results: list[dict]) -> None:
@@ -207,8 +266,12 @@ def show_answers(results: list[dict]) -> None:
         key="w.proto.answers",
         filename="ftrag_answers.csv",
         note="Verdict is strict: the gold value, no competing value, not far past it, and for "
-        "a changed fact the right source; exact match is the stricter figure beside it.",
+        "a changed fact the right source; exact match is the stricter figure beside it. "
+        "Confidence (extractive reader): its pick's probability among the spans it scored.",
     )
+    bands = confidence_bands(results)
+    if bands:
+        st.plotly_chart(confidence_figure(bands), key="fig.proto.confidence")
 
 
 def show_results() -> None:

@@ -404,6 +404,7 @@ def ask(
         "passages": answer.extra["passages"],
         "retrieved": list(answer.retrieved),
         "seconds": answer.seconds,
+        "confidence": answer.extra.get("confidence"),  # the extractive reader's
         "not_in_documents": "relevance" in answer.extra,  # the gate refused it
     }
 

@@ -35,6 +35,11 @@ METRIC_COLUMNS = {
     "new_field_accuracy_retrained": ("New field, retrained", "pct"),
     "format_compliance_updated": ("Format after update", "pct"),
     "retrain_seconds": ("Retrain s", "sec"),
+    # the extractive reader's confidence (prototype.extract.CONFIDENT / UNSURE)
+    "confident_share": ("Confident answers", "pct"),
+    "accuracy_confident": ("Accuracy when confident", "pct"),
+    "unsure_share": ("Unsure answers", "pct"),
+    "accuracy_unsure": ("Accuracy when unsure", "pct"),
 }
 SHARED_META = ("corpus", "dataset", "model", "device")
 

@@ -13,6 +13,7 @@ import streamlit as st
 
 from core.errors import AdvisorError
 from core.registry import STRATEGIES, TaskSpec, task_for_profile
+from prototype.extract import UNSURE
 from prototype.relevance import NOT_IN_DOCUMENTS_BELOW
 from ui import eta, jobs, services, state, task_picker, task_results
 from ui.common import code, label, md, show_error
@@ -235,8 +236,15 @@ def _ask_box(corpus_key: str | None, corpus) -> None:
         )
     elif a["compliant"] and not a["answer"]:
         st.info("Nothing in the retrieved passages answers this question.")
+    elif a["compliant"] and a["confidence"] is not None and a["confidence"] < UNSURE:
+        st.warning(
+            f"**{md(a['answer'])}**  \nsource: {code(a['source'])}  \nThe reader is unsure "
+            f"(confidence {a['confidence']:.2f}): out of fold on the tuning corpora, under half "
+            "of such picks were right. Check the passages below."
+        )
     elif a["compliant"]:
-        st.success(f"**{md(a['answer'])}**  \nsource: {code(a['source'])}")
+        sure = "" if a["confidence"] is None else f"  \nconfidence {a['confidence']:.2f}"
+        st.success(f"**{md(a['answer'])}**  \nsource: {code(a['source'])}{sure}")
     else:
         st.warning("The model did not follow the answer format; its raw text:")
         st.code(a["raw"])
