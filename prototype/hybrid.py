@@ -313,7 +313,8 @@ def hybrid_answer_fn(generator: Generator, reader, max_new_tokens: int = 48, gro
     the reader's pick (answer or source) by the pick, "passages" one that is not read from
     the shown passages (`grounded`), "off" none; the adapter's own text is kept in the
     record as `adapter_raw`. A malformed reply is never replaced, so format compliance
-    still measures what the adapter writes by itself."""
+    still measures what the adapter writes by itself. An answer that is the pick keeps the
+    pick's confidence (`extract.confidence`); any other answer has none."""
     from prototype.evaluate import Answer
     from prototype.passages import shown
     from prototype.scoring import normalise, parse_answer_format
@@ -321,18 +322,22 @@ def hybrid_answer_fn(generator: Generator, reader, max_new_tokens: int = 48, gro
     if ground not in GROUND_MODES:
         raise ValueError(f"hybrid `ground` must be one of {GROUND_MODES}, got {ground!r}")
 
+    def is_other(fmt, pick) -> bool:
+        return (normalise(fmt.answer), fmt.source) != (normalise(pick[0]), pick[1])
+
     def replace_by_pick(fmt, pick, ctx) -> bool:
         if ground == "pick":
-            return (normalise(fmt.answer), fmt.source) != (normalise(pick[0]), pick[1])
+            return is_other(fmt, pick)
         return ground == "passages" and not grounded(fmt.answer, fmt.source, ctx)
 
     def answer(questions: Sequence[str]) -> list:
         t0 = time.perf_counter()
-        ctxs, hints, retrieved = [], [], []
+        ctxs, hints, retrieved, confs = [], [], [], []
         for q in questions:
             best, _, ps, ret = reader.pick_span(q)
             ctxs.append(ps)
             hints.append((best.text, best.doc_id) if best else None)
+            confs.append(best.confidence if best else None)
             retrieved.append(ret)
         reading_s = (time.perf_counter() - t0) / len(questions)
         gens = generator.generate(
@@ -340,11 +345,14 @@ def hybrid_answer_fn(generator: Generator, reader, max_new_tokens: int = 48, gro
             max_new_tokens,
         )
         out = []
-        for g, c, h, ret in zip(gens, ctxs, hints, retrieved, strict=True):
+        for g, c, h, conf, ret in zip(gens, ctxs, hints, confs, retrieved, strict=True):
             raw, extra = g.text, {**shown(c), "reader_pick": list(h) if h else None}
             fmt = parse_answer_format(g.text)
             if h and fmt.compliant and replace_by_pick(fmt, h, c):
                 raw, extra["adapter_raw"] = answer_json(*h), g.text
+                fmt = parse_answer_format(raw)
+            if h and fmt.compliant and conf is not None and not is_other(fmt, h):
+                extra["confidence"] = conf
             out.append(Answer(raw, g.prompt_tokens, g.seconds + reading_s, ret, extra))
         return out
 
@@ -370,7 +378,7 @@ def run_hybrid(
         load_generator,
         pick_device,
     )
-    from prototype.evaluate import evaluate_strategy
+    from prototype.evaluate import confidence_metrics, evaluate_strategy
     from prototype.generator import LocalGenerator
     from prototype.index import RagIndex
     from prototype.rag import RagReader
@@ -447,6 +455,7 @@ def run_hybrid(
     extra["reader_fallback_share"] = round(
         sum("adapter_raw" in r.get("extra", {}) for r in result.answers) / len(result.answers), 4
     )
+    extra.update(confidence_metrics(result.answers))  # over the answers that are the pick
     return replace(result, extra_metrics=extra)
 
 

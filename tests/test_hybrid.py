@@ -185,7 +185,7 @@ def test_ungrounded_answer_falls_back_to_the_readers_pick():
     from prototype.passages import Passage
 
     ctx = [Passage("hours", "On Saturday the doors open at 08:50 and close at 12:10.", 1.0)]
-    pick = Candidate("12:10", "hours", 0.0, 0, 9)
+    pick = Candidate("12:10", "hours", 0.0, 0, 9, confidence=0.8)
 
     class Reader:
         def pick_span(self, q):
@@ -219,6 +219,10 @@ def test_ungrounded_answer_falls_back_to_the_readers_pick():
     assert parse_answer_format(got[1].raw).source == "hours"
     assert [a.extra.get("adapter_raw") for a in got] == [other, elsewhere, None, None]
     assert got[3].raw == "closes at 12:40"
+    # the pick's confidence goes with every answer that is the pick, and with no other
+    assert [a.extra.get("confidence") for a in got] == [0.8, 0.8, 0.8, None]
+    off = hybrid_answer_fn(Gen(wrong, right), Reader(), ground="off")
+    assert [off(["q"])[0].extra.get("confidence") for _ in range(2)] == [None, 0.8]
     with pytest.raises(ValueError, match="ground"):
         hybrid_answer_fn(Gen(), Reader(), ground="sometimes")
     with pytest.raises(ValueError, match="`ground` must be one of"):
@@ -319,6 +323,10 @@ def test_hybrid_learns_the_format(hybrid_run):
     m = r.metrics
     assert m["format_compliance"] >= 0.7  # the untrained base model scores ~0 here
     assert 0 <= r.extra_metrics["reader_fallback_share"] <= 1
+    # an answer that is the reader's pick carries the pick's confidence
+    confs = [a["extra"]["confidence"] for a in r.answers if "confidence" in a["extra"]]
+    assert confs and all(0 < c <= 1 for c in confs)
+    assert 0 <= r.extra_metrics["confident_share"] <= 1
     assert m["accuracy"] > 0  # the closed-book base model scores 0 here
     assert any("loss" in info for *_, info in calls)
 
