@@ -151,7 +151,13 @@ def test_confidence_column_bands_and_figure():
     and CONFIDENT) count right and answered per row; rows without it have no bands."""
     from prototype.extract import CONFIDENT, UNSURE
     from ui.common import label
-    from ui.prototype_results import answers_table, confidence_bands, confidence_figure
+    from ui.prototype_results import (
+        answers_table,
+        confidence_bands,
+        confidence_figure,
+        coverage_curves,
+        coverage_figure,
+    )
 
     def rec(c, said):
         return dict(record("q1", "original", _json(said)), extra={"passages": [], "confidence": c})
@@ -175,6 +181,19 @@ def test_confidence_column_bands_and_figure():
     fig = confidence_figure(bands)
     assert list(fig.data[0].y) == [0.0, 1.0, 0.5]
     assert list(fig.data[0].text) == ["0 of 1 right", "1 of 1 right", "1 of 2 right"]
+    # accepting answers from the most confident down: (floor, share accepted, accuracy)
+    (curve,) = coverage_curves(runs).values()
+    assert curve == [
+        (0.95, 0.25, 0.0),
+        (CONFIDENT, 0.5, 0.5),
+        (0.6, 0.75, 2 / 3),
+        (UNSURE - 0.1, 1.0, 0.5),
+    ]
+    tied = [rec(0.7, "06:30"), rec(0.7, "07:00")]  # one floor for tied confidences
+    assert coverage_curves([result("rag+constrained", "a", tied)]) == {
+        label("rag+constrained"): [(0.7, 1.0, 0.5)]
+    }
+    assert list(coverage_figure({"x": curve}).data[0].x) == [0.25, 0.5, 0.75, 1.0]
 
 
 def test_task_dev_split_is_stratified_disjoint_and_leaves_test_alone():

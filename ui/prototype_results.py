@@ -200,6 +200,60 @@ def answers_table(results: list[dict]) -> pd.DataFrame:
 CONFIDENCE_BANDS = ("unsure", "in between", "confident")
 
 
+def _with_confidence(result: dict) -> list[dict]:
+    """The row's scored answers that carry the extractive reader's confidence."""
+    return [
+        a
+        for a in result.get("answers") or []
+        if a.get("gold") is not None and (a.get("extra") or {}).get("confidence") is not None
+    ]
+
+
+def coverage_curves(results: list[dict]) -> dict[str, list[tuple[float, float, float]]]:
+    """Per row with confidences: (confidence floor, share of answers at or above it, their
+    strict accuracy) for every floor the answers set, highest first. What an architect who
+    accepts only answers above a floor, and routes the rest to a person, would get."""
+    out: dict[str, list[tuple[float, float, float]]] = {}
+    for r in results:
+        rs = sorted(_with_confidence(r), key=lambda a: -a["extra"]["confidence"])
+        points, right = [], 0
+        for i, a in enumerate(rs, 1):
+            right += bool(a.get("correct"))
+            if i == len(rs) or rs[i]["extra"]["confidence"] < a["extra"]["confidence"]:
+                points.append((a["extra"]["confidence"], i / len(rs), right / i))
+        if points:
+            out[label(r["strategy"])] = points
+    return out
+
+
+def coverage_figure(curves: dict[str, list[tuple[float, float, float]]]) -> go.Figure:
+    """Accuracy of the answers accepted against the share accepted, as the confidence floor
+    falls: the trade a person-in-the-loop review makes."""
+    fig = go.Figure()
+    for row, pts in curves.items():
+        fig.add_scatter(
+            name=row,
+            x=[share for _, share, _ in pts],
+            y=[acc for _, _, acc in pts],
+            customdata=[floor for floor, _, _ in pts],
+            mode="lines+markers",
+            hovertemplate="floor %{customdata:.2f}: %{x:.0%} accepted, %{y:.0%} right"
+            "<extra></extra>",
+        )
+    fig.update_layout(
+        template="plotly_white",
+        xaxis_tickformat=".0%",
+        yaxis_tickformat=".0%",
+        xaxis_range=[0, 1.02],
+        yaxis_range=[0, 1.05],
+        xaxis_title="answers accepted (the rest go to a person)",
+        yaxis_title="strict accuracy of the accepted answers",
+        title="Accept only confident answers: how many, and how right",
+        margin=dict(t=50, b=30),
+    )
+    return fig
+
+
 def confidence_bands(results: list[dict]) -> dict[str, dict[str, tuple[int, int]]]:
     """Per row whose answers carry a confidence: {band: (right, answered)} over its scored
     answers, the bands cut at prototype.extract's UNSURE and CONFIDENT."""
@@ -207,11 +261,7 @@ def confidence_bands(results: list[dict]) -> dict[str, dict[str, tuple[int, int]
 
     out: dict[str, dict[str, tuple[int, int]]] = {}
     for r in results:
-        rs = [
-            a
-            for a in r.get("answers") or []
-            if a.get("gold") is not None and (a.get("extra") or {}).get("confidence") is not None
-        ]
+        rs = _with_confidence(r)
         if not rs:
             continue
         counts = dict.fromkeys(CONFIDENCE_BANDS, (0, 0))
@@ -271,7 +321,9 @@ def show_answers(results: list[dict]) -> None:
     )
     bands = confidence_bands(results)
     if bands:
-        st.plotly_chart(confidence_figure(bands), key="fig.proto.confidence")
+        left, right = st.columns(2)
+        left.plotly_chart(confidence_figure(bands), key="fig.proto.confidence")
+        right.plotly_chart(coverage_figure(coverage_curves(results)), key="fig.proto.coverage")
 
 
 def show_results() -> None:
