@@ -240,18 +240,15 @@ def coverage_figure(curves: dict[str, list[tuple[float, float, float]]]) -> go.F
             hovertemplate="floor %{customdata:.2f}: %{x:.0%} accepted, %{y:.0%} right"
             "<extra></extra>",
         )
-    fig.update_layout(
-        template="plotly_white",
+    return _confidence_layout(
+        fig,
+        "Accept only confident answers: how many, and how right",
+        "answers accepted (the rest go to a person)",
+        "strict accuracy of the accepted answers",
         xaxis_tickformat=".0%",
-        yaxis_tickformat=".0%",
         xaxis_range=[0, 1.02],
         yaxis_range=[0, 1.05],
-        xaxis_title="answers accepted (the rest go to a person)",
-        yaxis_title="strict accuracy of the accepted answers",
-        title="Accept only confident answers: how many, and how right",
-        margin=dict(t=50, b=30),
     )
-    return fig
 
 
 def confidence_bands(results: list[dict]) -> dict[str, dict[str, tuple[int, int]]]:
@@ -290,14 +287,25 @@ def confidence_figure(bands: dict[str, dict[str, tuple[int, int]]]) -> go.Figure
             text=[f"{r} of {n} right" if n else "none" for r, n in cells],
             textposition="outside",
         )
+    return _confidence_layout(
+        fig,
+        "Does the extractive reader know when it is wrong?",
+        "the reader's confidence in its pick",
+        "strict accuracy",
+        yaxis_range=[0, 1.15],
+    )
+
+
+def _confidence_layout(fig: go.Figure, title: str, x: str, y: str, **more) -> go.Figure:
+    """The two confidence charts' shared layout: a share on the y axis."""
     fig.update_layout(
         template="plotly_white",
+        title=title,
+        xaxis_title=x,
+        yaxis_title=y,
         yaxis_tickformat=".0%",
-        yaxis_range=[0, 1.15],
-        yaxis_title="strict accuracy",
-        xaxis_title="the reader's confidence in its pick",
-        title="Does the extractive reader know when it is wrong?",
         margin=dict(t=50, b=30),
+        **more,
     )
     return fig
 
