@@ -276,8 +276,10 @@ def ask(
     corpus: Path = typer.Option(..., "--corpus", help="Corpus directory (docs/)."),
     device: str = typer.Option("auto", "--device", help="cpu, cuda or auto"),
 ) -> None:
-    """Answer one live question; prints the model's raw text and the retrieved documents."""
+    """Answer one live question; prints the model's raw text and the retrieved documents
+    (and, for the extractive reader, how sure it is)."""
     from prototype.corpus import load_corpus
+    from prototype.extract import CONFIDENT, UNSURE
     from prototype.runner import answer_live
 
     strategy = _choice(strategy, ROWS.values(), "--strategy")
@@ -285,6 +287,16 @@ def ask(
     typer.echo(a.raw)
     typer.echo(f"retrieved: {', '.join(a.retrieved) or '(none: closed book)'}", err=True)
     typer.echo(f"latency: {a.seconds * 1000:.0f} ms, prompt tokens: {a.prompt_tokens}", err=True)
+    conf = (a.extra or {}).get("confidence")
+    if conf is not None:
+        sure = (
+            "confident"
+            if conf >= CONFIDENT
+            else "unsure: check the passages"
+            if conf < UNSURE
+            else "in between"
+        )
+        typer.echo(f"confidence: {conf:.2f} ({sure})", err=True)
 
 
 # -- advisor: recommend / evaluate / retrain / feedback (advisor/recommend.py, evaluate.py) --

@@ -79,3 +79,27 @@ def test_progress_lines_keep_scalars_and_drop_streamed_answers(capsys):
     _stderr_progress("rag: test", 3, 9, {"correct": 2, "answers": [{"raw": "x" * 500}]})
     err = capsys.readouterr().err
     assert err.strip() == "[rag: test] 3/9 correct=2"
+
+
+@pytest.mark.parametrize(
+    ("conf", "said"),
+    [(0.95, "confidence: 0.95 (confident)"), (0.3, "confidence: 0.30 (unsure: check the passages")],
+)
+def test_ask_prints_the_extractive_readers_confidence(monkeypatch, conf, said):
+    """`ftrag ask` states how sure the extractive reader is; a reader without one says
+    nothing about it (plumbing: the answer is faked; the real reader's confidence is
+    asserted in tests/test_extract.py)."""
+    from typer.testing import CliRunner
+
+    import prototype.runner as runner
+    from pipeline import cli
+    from prototype.evaluate import Answer
+
+    raw = '{"answer": "06:15", "source": "opening_hours"}'
+    for extra, shown in (({"confidence": conf}, True), ({}, False)):
+        monkeypatch.setattr(runner, "answer_live", lambda *a, e=extra: Answer(raw, 9, 0.1, (), e))
+        tiny = str(ROOT / "tests" / "fixtures" / "tiny_corpus")
+        r = CliRunner().invoke(cli.app, ["ask", "When?", "--corpus", tiny, "--strategy", "rag"])
+        assert r.exit_code == 0, r.output
+        assert r.stdout.splitlines()[0] == raw
+        assert (said in r.stderr) is shown
