@@ -279,7 +279,7 @@ def ask(
     """Answer one live question; prints the model's raw text and the retrieved documents
     (and, for the extractive reader, how sure it is)."""
     from prototype.corpus import load_corpus
-    from prototype.extract import CONFIDENT, UNSURE
+    from prototype.extract import confidence_band
     from prototype.runner import answer_live
 
     strategy = _choice(strategy, ROWS.values(), "--strategy")
@@ -289,14 +289,9 @@ def ask(
     typer.echo(f"latency: {a.seconds * 1000:.0f} ms, prompt tokens: {a.prompt_tokens}", err=True)
     conf = (a.extra or {}).get("confidence")
     if conf is not None:
-        sure = (
-            "confident"
-            if conf >= CONFIDENT
-            else "unsure: check the passages"
-            if conf < UNSURE
-            else "in between"
-        )
-        typer.echo(f"confidence: {conf:.2f} ({sure})", err=True)
+        band = confidence_band(conf)
+        check = ": check the passages" if band == "unsure" else ""
+        typer.echo(f"confidence: {conf:.2f} ({band}{check})", err=True)
 
 
 # -- advisor: recommend / evaluate / retrain / feedback (advisor/recommend.py, evaluate.py) --

@@ -217,27 +217,29 @@ def strict_extras(records: list[dict]) -> dict:
     return out
 
 
-def confidence_metrics(records: list[dict]) -> dict:
-    """How far the extractive reader's confidence can be trusted (prototype.extract.CONFIDENT
-    / UNSURE): the share of scored answers it is confident about and their accuracy, and the
-    same for those it is unsure of. {} when no record carries a confidence."""
-    from prototype.extract import CONFIDENT, UNSURE
-
-    rs = [
+def with_confidence(records: list[dict]) -> list[dict]:
+    """The scored records that carry the extractive reader's confidence."""
+    return [
         r
         for r in records
         if r.get("gold") is not None and (r.get("extra") or {}).get("confidence") is not None
     ]
+
+
+def confidence_metrics(records: list[dict]) -> dict:
+    """How far the extractive reader's confidence can be trusted (prototype.extract's bands):
+    the share of scored answers it is confident about and their accuracy, and the same for
+    those it is unsure of. {} when no record carries a confidence."""
+    from prototype.extract import confidence_band
+
+    rs = with_confidence(records)
     if not rs:
         return {}
     out: dict = {}
-    for tag, keep in (
-        ("confident", lambda c: c >= CONFIDENT),
-        ("unsure", lambda c: c < UNSURE),
-    ):
-        group = [r for r in rs if keep(r["extra"]["confidence"])]
-        out[f"{tag}_share"] = round(len(group) / len(rs), 4)
-        out[f"accuracy_{tag}"] = _share(group, "correct")
+    for band in ("confident", "unsure"):
+        group = [r for r in rs if confidence_band(r["extra"]["confidence"]) == band]
+        out[f"{band}_share"] = round(len(group) / len(rs), 4)
+        out[f"accuracy_{band}"] = _share(group, "correct")
     return out
 
 

@@ -36,6 +36,12 @@ STARTS = 6
 # of the time (44 % of the questions) and picks under 0.5 only 47 %: answers a person should
 # check. The thresholds are those bins' edges, chosen on tuning data only.
 CONFIDENT, UNSURE = 0.9, 0.5
+CONFIDENCE_BANDS = ("unsure", "in between", "confident")
+
+
+def confidence_band(c: float) -> str:
+    """The band of a confidence: "unsure" under UNSURE, "confident" from CONFIDENT up."""
+    return CONFIDENCE_BANDS[(c >= UNSURE) + (c >= CONFIDENT)]
 
 
 class SpanExtractor:

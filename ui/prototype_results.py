@@ -8,6 +8,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.registry import ROWS
+from prototype.evaluate import with_confidence
+from prototype.extract import CONFIDENCE_BANDS, CONFIDENT, UNSURE, confidence_band
 from ui import state
 from ui.common import colour, filterable_table, label, md, pct
 
@@ -197,25 +199,15 @@ def answers_table(results: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-CONFIDENCE_BANDS = ("unsure", "in between", "confident")
-
-
-def _with_confidence(result: dict) -> list[dict]:
-    """The row's scored answers that carry the extractive reader's confidence."""
-    return [
-        a
-        for a in result.get("answers") or []
-        if a.get("gold") is not None and (a.get("extra") or {}).get("confidence") is not None
-    ]
-
-
 def coverage_curves(results: list[dict]) -> dict[str, list[tuple[float, float, float]]]:
     """Per row with confidences: (confidence floor, share of answers at or above it, their
     strict accuracy) for every floor the answers set, highest first. What an architect who
     accepts only answers above a floor, and routes the rest to a person, would get."""
     out: dict[str, list[tuple[float, float, float]]] = {}
     for r in results:
-        rs = sorted(_with_confidence(r), key=lambda a: -a["extra"]["confidence"])
+        rs = sorted(
+            with_confidence(r.get("answers") or []), key=lambda a: -a["extra"]["confidence"]
+        )
         points, right = [], 0
         for i, a in enumerate(rs, 1):
             right += bool(a.get("correct"))
@@ -254,17 +246,14 @@ def coverage_figure(curves: dict[str, list[tuple[float, float, float]]]) -> go.F
 def confidence_bands(results: list[dict]) -> dict[str, dict[str, tuple[int, int]]]:
     """Per row whose answers carry a confidence: {band: (right, answered)} over its scored
     answers, the bands cut at prototype.extract's UNSURE and CONFIDENT."""
-    from prototype.extract import CONFIDENT, UNSURE
-
     out: dict[str, dict[str, tuple[int, int]]] = {}
     for r in results:
-        rs = _with_confidence(r)
+        rs = with_confidence(r.get("answers") or [])
         if not rs:
             continue
         counts = dict.fromkeys(CONFIDENCE_BANDS, (0, 0))
         for a in rs:
-            c = a["extra"]["confidence"]
-            band = CONFIDENCE_BANDS[(c >= UNSURE) + (c >= CONFIDENT)]
+            band = confidence_band(a["extra"]["confidence"])
             right, n = counts[band]
             counts[band] = (right + bool(a.get("correct")), n + 1)
         out[label(r["strategy"])] = counts
@@ -274,8 +263,6 @@ def confidence_bands(results: list[dict]) -> dict[str, dict[str, tuple[int, int]
 def confidence_figure(bands: dict[str, dict[str, tuple[int, int]]]) -> go.Figure:
     """Accuracy per confidence band, each bar labelled with its answers: whether the reader's
     confidence tells the answers to check from those to trust."""
-    from prototype.extract import CONFIDENT, UNSURE
-
     names = (f"< {UNSURE}", f"{UNSURE} to {CONFIDENT}", f">= {CONFIDENT}")
     fig = go.Figure()
     for row, counts in bands.items():
