@@ -243,6 +243,27 @@ def confidence_metrics(records: list[dict]) -> dict:
     return out
 
 
+def review_split(records: list[dict], floor: float) -> dict | None:
+    """What routing every answer under a confidence `floor` to a person does, over the scored
+    records that carry the reader's confidence: the share answered automatically and its strict
+    accuracy, the share a person checks, the share of the wrong answers among those checked,
+    and the accuracy delivered if the person corrects what they check. None without any."""
+    rs = with_confidence(records)
+    if not rs:
+        return None
+    auto = [r for r in rs if r["extra"]["confidence"] >= floor]
+    wrong = [r for r in rs if not r.get("correct")]
+    caught = sum(r["extra"]["confidence"] < floor for r in wrong)
+    return {
+        "answers": len(rs),
+        "auto_share": len(auto) / len(rs),
+        "auto_accuracy": _share(auto, "correct"),
+        "review_share": 1 - len(auto) / len(rs),
+        "wrong_caught": caught / len(wrong) if wrong else None,
+        "accuracy_with_review": (len(rs) - len(wrong) + caught) / len(rs),
+    }
+
+
 def evaluate_strategy(
     strategy: str,
     corpus,

@@ -149,11 +149,18 @@ class EngineeringCost(Entry):
     hourly_rate_usd: NonNeg
 
 
+class ReviewCost(Entry):
+    """One hour of a person checking answers against their sources before they go out."""
+
+    usd_per_hour: NonNeg
+
+
 class PeopleCosts(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     labelling: LabellingCost
     engineering: EngineeringCost
+    review: ReviewCost
 
 
 class DeploymentDefaults(BaseModel):

@@ -541,3 +541,43 @@ def test_history_compares_two_saved_profiles_side_by_side(app, tmp_store):
     assert [m.label.split(":")[0] for m in at.metric][:2] == ["A", "B"]
     summaries = [d.value for d in at.dataframe if "field" not in d.value.columns]
     assert len([s for s in summaries if s.index.name == "Strategy"]) == 2
+
+
+def test_review_plan_routes_unsure_answers_and_prices_them(app, tmp_store):
+    """Under the answers, a reopened run whose answers carry the reader's confidence shows
+    what routing answers under a floor to a person gives and costs; moving the floor or the
+    volume recomputes it."""
+    from core.prototype_result import METRIC_KEYS
+    from ui.services import price_book
+
+    confidences = (0.95, 0.9, 0.6, 0.3)  # right, wrong, right, wrong
+    answers = [
+        {
+            "id": f"q{i}", "kind": "original", "question": f"Question {i}?",
+            "answer": "yes" if i % 2 == 0 else "no", "gold": "yes", "raw": "{}",
+            "correct": i % 2 == 0, "source": "doc_a", "gold_doc": "doc_a",
+            "retrieved": ["doc_a"], "latency_ms": 12.0, "extra": {"confidence": c},
+        }
+        for i, c in enumerate(confidences)
+    ]  # fmt: skip
+    metrics = dict.fromkeys(METRIC_KEYS, 0.5)
+    run = {"results": [{"strategy": "rag+constrained", "metrics": metrics, "answers": answers}]}
+    rid = tmp_store.save_run(run, corpus="tiny_corpus")
+    at = _goto(app, "history")
+    at.selectbox(key="w.history.pick.run").set_value(rid)
+    [open_run] = [b for b in at.button if b.label == "Open run"]
+    open_run.click().run()
+    at = _goto(at, "prototype")
+    assert not at.exception
+    rate = price_book().people.review.usd_per_hour
+    at.number_input(key="w.proto.review.volume").set_value(10_000)
+    at.number_input(key="w.proto.review.minutes").set_value(3.0).run()
+    text = " ".join(m.value for m in at.markdown)
+    # floor 0.9 (the default): 0.95 and 0.9 go out, 0.6 and 0.3 are checked
+    assert "answers 50% itself, 50% right" in text
+    assert f"5,000 answers and 250 hours a month, about ${250 * rate:,.0f}" in text
+    assert "so 75% of answers go out right" in text
+    at.slider(key="w.proto.review.floor").set_value(0.95).run()
+    text = " ".join(m.value for m in at.markdown)
+    assert "answers 25% itself, 100% right" in text and "so 100% of answers go out" in text
+    assert any("Reviewer rate" in c.value for c in at.caption)

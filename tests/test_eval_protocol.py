@@ -196,6 +196,53 @@ def test_confidence_column_bands_and_figure():
     assert list(coverage_figure({"x": curve}).data[0].x) == [0.25, 0.5, 0.75, 1.0]
 
 
+def test_review_split_plan_and_curves():
+    """Routing answers under a confidence floor to a person: shares, accuracies and the
+    wrong answers caught, then people's time and cost at a volume; rows without a
+    confidence are left out, and a floor of 0 sends nobody to a person."""
+    from prototype.evaluate import review_split
+    from ui.common import label
+    from ui.prototype_results import REVIEW_FLOORS, review_curves, review_figure, review_plan
+
+    def rec(c, said):
+        return dict(record("q1", "original", _json(said)), extra={"passages": [], "confidence": c})
+
+    # right at 0.95 and 0.6; wrong at 0.9 and 0.3 (gold 06:30)
+    ans = [rec(0.95, "06:30"), rec(0.9, "07:00"), rec(0.6, "06:30"), rec(0.3, "07:00")]
+    assert review_split(ans, 0.8) == {
+        "answers": 4,
+        "auto_share": 0.5,
+        "auto_accuracy": 0.5,
+        "review_share": 0.5,
+        "wrong_caught": 0.5,  # the 0.3 wrong one is checked, the 0.9 one goes out
+        "accuracy_with_review": 0.75,
+    }
+    none = review_split(ans, 0.0)
+    assert (none["review_share"], none["wrong_caught"], none["accuracy_with_review"]) == (
+        0.0, 0.0, 0.5,
+    )  # fmt: skip
+    every = review_split(ans, 1.0)
+    assert (every["auto_accuracy"], every["accuracy_with_review"]) == (None, 1.0)
+    assert review_split([record("q1", "original", "x")], 0.5) is None
+
+    runs = [
+        result("rag+constrained", "a", ans),
+        result("rag", "a", [record("q1", "original", "x")]),
+    ]
+    plan = review_plan(runs, 0.8, 10_000, 3.0, 30.0)
+    assert list(plan["row"]) == [label("rag+constrained")]
+    (row,) = plan.to_dict("records")
+    assert row["answers checked / month"] == 5_000
+    assert row["person-hours / month"] == pytest.approx(250.0)  # 5,000 x 3 min
+    assert row["review USD / month"] == pytest.approx(7_500.0)
+    (curve,) = review_curves(runs, 10_000, 3.0, 30.0).values()
+    assert [f for f, _, _ in curve] == list(REVIEW_FLOORS)
+    assert curve[0] == (0.0, 0.0, 0.5) and curve[-1] == (1.0, 15_000.0, 1.0)
+    usd = [u for _, u, _ in curve]
+    assert usd == sorted(usd)  # a higher floor never checks fewer answers
+    assert list(review_figure({"x": curve}).data[0].y) == [a for _, _, a in curve]
+
+
 def test_task_dev_split_is_stratified_disjoint_and_leaves_test_alone():
     """`tune_task_settings.py --dev` scores candidates on a part of train.jsonl only."""
     from collections import Counter

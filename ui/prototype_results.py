@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.registry import ROWS
-from prototype.evaluate import with_confidence
+from prototype.evaluate import review_split, with_confidence
 from prototype.extract import CONFIDENCE_BANDS, CONFIDENT, UNSURE, confidence_band
 from ui import state
 from ui.common import colour, filterable_table, label, md, pct
@@ -297,6 +297,133 @@ def _confidence_layout(fig: go.Figure, title: str, x: str, y: str, **more) -> go
     return fig
 
 
+# Floors the review trade-off chart walks through: every 0.05 from 0 (nobody checks) to 1.
+REVIEW_FLOORS = tuple(round(0.05 * i, 2) for i in range(21))
+
+
+def review_plan(
+    results: list[dict], floor: float, queries_per_month: float, minutes: float, usd_per_hour: float
+) -> pd.DataFrame:
+    """Per row whose answers carry a confidence: what routing answers under `floor` to a
+    person gives and costs at the profile's volume (`review_split`, then people's time).
+    "accuracy delivered" assumes the person corrects every wrong answer they check."""
+    rows = []
+    for r in results:
+        s = review_split(r.get("answers") or [], floor)
+        if s is None:
+            continue
+        checked = s["review_share"] * queries_per_month
+        rows.append(
+            {
+                "row": label(r["strategy"]),
+                "answered automatically": s["auto_share"],
+                "accuracy of those": s["auto_accuracy"],
+                "checked by a person": s["review_share"],
+                "wrong answers caught": s["wrong_caught"],
+                "accuracy delivered": s["accuracy_with_review"],
+                "answers checked / month": round(checked),
+                "person-hours / month": checked * minutes / 60,
+                "review USD / month": checked * minutes / 60 * usd_per_hour,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def review_curves(
+    results: list[dict], queries_per_month: float, minutes: float, usd_per_hour: float
+) -> dict[str, list[tuple[float, float, float]]]:
+    """Per row with confidences: (floor, review USD a month, accuracy delivered) at every
+    floor of REVIEW_FLOORS."""
+    out: dict[str, list[tuple[float, float, float]]] = {}
+    for f in REVIEW_FLOORS:
+        plan = review_plan(results, f, queries_per_month, minutes, usd_per_hour)
+        for r in plan.to_dict("records"):
+            out.setdefault(r["row"], []).append(
+                (f, r["review USD / month"], r["accuracy delivered"])
+            )
+    return out
+
+
+def review_figure(curves: dict[str, list[tuple[float, float, float]]]) -> go.Figure:
+    """Accuracy delivered against the people's monthly cost, one point per confidence floor:
+    what each extra dollar of review buys."""
+    fig = go.Figure()
+    for row, pts in curves.items():
+        fig.add_scatter(
+            name=row,
+            x=[usd for _, usd, _ in pts],
+            y=[acc for _, _, acc in pts],
+            customdata=[floor for floor, _, _ in pts],
+            mode="lines+markers",
+            hovertemplate="floor %{customdata:.2f}: %{x:$,.0f} a month, %{y:.0%} right"
+            "<extra></extra>",
+        )
+    return _confidence_layout(
+        fig,
+        "What review buys: accuracy delivered against its monthly cost",
+        "people's time checking answers (USD a month)",
+        "accuracy delivered",
+        xaxis_tickprefix="$",
+        yaxis_range=[0, 1.05],
+    )
+
+
+def show_review_plan(results: list[dict]) -> None:
+    """Route answers under a confidence floor to a person: the share, the accuracy and the
+    monthly cost at the profile's query volume and the price book's reviewer rate."""
+    if not any(with_confidence(r.get("answers") or []) for r in results):
+        return
+    from ui.services import price_book
+
+    rate = price_book().people.review
+    st.subheader("Route unsure answers to a person")
+    a, b, c = st.columns(3)
+    floor = a.slider(
+        "Confidence floor", 0.0, 1.0, CONFIDENT, 0.05, key="w.proto.review.floor",
+        help="Answers under it go to a person before they are sent. Out of fold on the tuning "
+        f"corpora, answers at {CONFIDENT} or more were right 93% of the time.",
+    )  # fmt: skip
+    minutes = b.number_input(
+        "Minutes to check one answer", 0.1, 60.0, 2.0, 0.5, key="w.proto.review.minutes",
+        help="Reading the answer against the passages it cites (judgment: 1-5 min).",
+    )  # fmt: skip
+    volume = c.number_input(
+        "Questions a month", 0, 10**9, int(state.current_profile().queries_per_month), 1000,
+        key="w.proto.review.volume", help="From the profile; change it to try another volume.",
+    )  # fmt: skip
+    plan = review_plan(results, floor, volume, minutes, rate.usd_per_hour)
+    for r in plan.to_dict("records"):
+        st.markdown(
+            f"**{md(r['row'])}** answers {pct(r['answered automatically'])} itself, "
+            f"{pct(r['accuracy of those'])} right. A person checks the other "
+            f"{pct(r['checked by a person'])}: {r['answers checked / month']:,} answers and "
+            f"{r['person-hours / month']:,.0f} hours a month, about "
+            f"${r['review USD / month']:,.0f}. They see {pct(r['wrong answers caught'])} of its "
+            f"wrong answers, so {pct(r['accuracy delivered'])} of answers go out right if they "
+            "correct what they check."
+        )
+    st.dataframe(
+        plan.set_index("row"),
+        column_config={
+            k: st.column_config.NumberColumn(format="percent")
+            for k in (
+                "answered automatically", "accuracy of those", "checked by a person",
+                "wrong answers caught", "accuracy delivered",
+            )
+        } | {
+            "person-hours / month": st.column_config.NumberColumn(format="%.0f"),
+            "review USD / month": st.column_config.NumberColumn(format="dollar"),
+        },
+    )  # fmt: skip
+    curves = review_curves(results, volume, minutes, rate.usd_per_hour)
+    st.plotly_chart(review_figure(curves), key="fig.proto.review")
+    st.caption(
+        f"Reviewer rate {rate.usd_per_hour:,.0f} USD/h ({md(rate.source)}, as of {rate.as_of}; "
+        "prices/people.yaml). Measured on this run's answers; the delivered accuracy assumes "
+        "the person corrects every wrong answer they check."
+    )
+
+
 def show_answers(results: list[dict]) -> None:
     """Every scored answer, filterable by row, kind, verdict, exact match and source, and
     downloadable as CSV."""
@@ -319,6 +446,7 @@ def show_answers(results: list[dict]) -> None:
         left, right = st.columns(2)
         left.plotly_chart(confidence_figure(bands), key="fig.proto.confidence")
         right.plotly_chart(coverage_figure(coverage_curves(results)), key="fig.proto.coverage")
+    show_review_plan(results)
 
 
 def show_results() -> None:
