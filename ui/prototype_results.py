@@ -221,19 +221,9 @@ def coverage_curves(results: list[dict]) -> dict[str, list[tuple[float, float, f
 def coverage_figure(curves: dict[str, list[tuple[float, float, float]]]) -> go.Figure:
     """Accuracy of the answers accepted against the share accepted, as the confidence floor
     falls: the trade a person-in-the-loop review makes."""
-    fig = go.Figure()
-    for row, pts in curves.items():
-        fig.add_scatter(
-            name=row,
-            x=[share for _, share, _ in pts],
-            y=[acc for _, _, acc in pts],
-            customdata=[floor for floor, _, _ in pts],
-            mode="lines+markers",
-            hovertemplate="floor %{customdata:.2f}: %{x:.0%} accepted, %{y:.0%} right"
-            "<extra></extra>",
-        )
-    return _confidence_layout(
-        fig,
+    return _floor_curves(
+        curves,
+        "%{x:.0%} accepted",
         "Accept only confident answers: how many, and how right",
         "answers accepted (the rest go to a person)",
         "strict accuracy of the accepted answers",
@@ -241,6 +231,21 @@ def coverage_figure(curves: dict[str, list[tuple[float, float, float]]]) -> go.F
         xaxis_range=[0, 1.02],
         yaxis_range=[0, 1.05],
     )
+
+
+def _floor_curves(curves, x_hover: str, title: str, x: str, y: str, **layout) -> go.Figure:
+    """One line per row through (floor, x, accuracy) points, the floor in the hover."""
+    fig = go.Figure()
+    for row, pts in curves.items():
+        fig.add_scatter(
+            name=row,
+            x=[v for _, v, _ in pts],
+            y=[acc for _, _, acc in pts],
+            customdata=[floor for floor, _, _ in pts],
+            mode="lines+markers",
+            hovertemplate=f"floor %{{customdata:.2f}}: {x_hover}, %{{y:.0%}} right<extra></extra>",
+        )
+    return _confidence_layout(fig, title, x, y, **layout)
 
 
 def confidence_bands(results: list[dict]) -> dict[str, dict[str, tuple[int, int]]]:
@@ -347,19 +352,9 @@ def review_curves(
 def review_figure(curves: dict[str, list[tuple[float, float, float]]]) -> go.Figure:
     """Accuracy delivered against the people's monthly cost, one point per confidence floor:
     what each extra dollar of review buys."""
-    fig = go.Figure()
-    for row, pts in curves.items():
-        fig.add_scatter(
-            name=row,
-            x=[usd for _, usd, _ in pts],
-            y=[acc for _, _, acc in pts],
-            customdata=[floor for floor, _, _ in pts],
-            mode="lines+markers",
-            hovertemplate="floor %{customdata:.2f}: %{x:$,.0f} a month, %{y:.0%} right"
-            "<extra></extra>",
-        )
-    return _confidence_layout(
-        fig,
+    return _floor_curves(
+        curves,
+        "%{x:$,.0f} a month",
         "What review buys: accuracy delivered against its monthly cost",
         "people's time checking answers (USD a month)",
         "accuracy delivered",
