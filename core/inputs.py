@@ -33,6 +33,9 @@ ASSUMPTION_LABELS: dict[str, str] = {
     "eng_hours_per_retrain": "Engineer-hours per retrain",
     "eng_hours_per_index_refresh": "Engineer-hours per index refresh",
     "rag_release_interval_months": "RAG release interval (months, 0 = never)",
+    "review_share": "Answers a person checks",
+    "review_catch": "Wrong answers among those checked",
+    "review_minutes_per_answer": "Minutes to check an answer",
     "embed_ms_p50": "Query embedding, p50 (ms)",
     "embed_ms_p95": "Query embedding, p95 (ms)",
     "search_ms_p50": "Vector search, p50 (ms)",
@@ -84,6 +87,7 @@ PRICE_FIELDS: dict[str, str] = {
     "write_units_per_vector": "write units per vector",
     "usd_per_example": "USD per example written or judged",
     "hourly_rate_usd": "USD per engineer-hour",
+    "review_usd_per_hour": "USD per reviewer-hour",
 }
 
 

@@ -43,6 +43,8 @@ COST_COMPONENTS: tuple[CostComponent, ...] = (
     CostComponent("labelling_usd", "labelling", "#9467bd", "people"),
     CostComponent("evaluation_usd", "evaluation", "#e377c2", "people"),
     CostComponent("engineering_usd", "engineering time", "#393b79", "people"),
+    # A person checking answers before they go out (review_share of the queries).
+    CostComponent("review_usd", "answer review", "#637939", "people"),
 )
 COST_KINDS = {"infrastructure": "Infrastructure", "people": "People and data"}
 _COMPONENTS = {c.name: c for c in COST_COMPONENTS}

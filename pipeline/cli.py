@@ -391,6 +391,14 @@ def simulate(
     prices: Path | None = typer.Option(None, "--prices", help="Price file overriding the book."),
     seed: int = typer.Option(0, "--seed", help="Monte Carlo seed (same seed, same bands)."),
     draws: int = typer.Option(2000, "--draws", min=0, max=100_000, help="Monte Carlo draws."),
+    review_floor: float | None = typer.Option(
+        None,
+        "--review-floor",
+        min=0.0,
+        max=1.0,
+        help="A person checks the answers under this confidence floor: the share checked and "
+        "the wrong answers caught are measured on --calibration's answers.",
+    ),
 ) -> None:
     """Simulate cost, freshness and latency of fine-tuning, RAG and hybrid over time."""
     from core.profile import load_profile
@@ -404,6 +412,7 @@ def simulate(
         prices_file=prices,
         sets=set_,
         calibration_file=calibration,
+        review_floor=review_floor,
     )
     if format == SimFormat.csv:
         typer.echo(result.rows.to_csv(index=False), nl=False)

@@ -30,6 +30,7 @@ from typing import Any
 from core.errors import JobCancelled
 from core.progress import Progress
 from core.prototype_result import PrototypeResult, peak_rss_mb
+from core.review import with_confidence
 
 KINDS = ("original", "paraphrase", "updated")
 DEFAULT_BATCH = 8
@@ -217,15 +218,6 @@ def strict_extras(records: list[dict]) -> dict:
     return out
 
 
-def with_confidence(records: list[dict]) -> list[dict]:
-    """The scored records that carry the extractive reader's confidence."""
-    return [
-        r
-        for r in records
-        if r.get("gold") is not None and (r.get("extra") or {}).get("confidence") is not None
-    ]
-
-
 def confidence_metrics(records: list[dict]) -> dict:
     """How far the extractive reader's confidence can be trusted (prototype.extract's bands):
     the share of scored answers it is confident about and their accuracy, and the same for
@@ -241,27 +233,6 @@ def confidence_metrics(records: list[dict]) -> dict:
         out[f"{band}_share"] = round(len(group) / len(rs), 4)
         out[f"accuracy_{band}"] = _share(group, "correct")
     return out
-
-
-def review_split(records: list[dict], floor: float) -> dict | None:
-    """What routing every answer under a confidence `floor` to a person does, over the scored
-    records that carry the reader's confidence: the share answered automatically and its strict
-    accuracy, the share a person checks, the share of the wrong answers among those checked,
-    and the accuracy delivered if the person corrects what they check. None without any."""
-    rs = with_confidence(records)
-    if not rs:
-        return None
-    auto = [r for r in rs if r["extra"]["confidence"] >= floor]
-    wrong = [r for r in rs if not r.get("correct")]
-    caught = sum(r["extra"]["confidence"] < floor for r in wrong)
-    return {
-        "answers": len(rs),
-        "auto_share": len(auto) / len(rs),
-        "auto_accuracy": _share(auto, "correct"),
-        "review_share": 1 - len(auto) / len(rs),
-        "wrong_caught": caught / len(wrong) if wrong else None,
-        "accuracy_with_review": (len(rs) - len(wrong) + caught) / len(rs),
-    }
 
 
 def evaluate_strategy(

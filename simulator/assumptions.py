@@ -217,6 +217,30 @@ SPECS: dict[str, Spec] = {
         120,
         integer=True,
     ),
+    # A person checks some answers before they go out (the prototype's review plan): a policy,
+    # off by default. Its rate is in the price book (prices/people.yaml: review).
+    "review_share": Spec(
+        "fraction of answers",
+        "policy: off by default; the Prototype page measures it at a confidence floor",
+        0,
+        1,
+        rng=("rel", 1.0, 1.0),
+    ),
+    "review_catch": Spec(
+        "fraction of wrong answers",
+        "policy: share of the wrong answers among those checked (= review_share when they are "
+        "picked at random; the Prototype page measures it when they are picked by confidence)",
+        0,
+        1,
+        rng=("rel", 0.8, 1.2),
+    ),
+    "review_minutes_per_answer": Spec(
+        "minutes/answer",
+        "judgment: reading an answer against the passages it cites, 2 min (range 1-5)",
+        0,
+        600,
+        rng=("rel", 0.5, 2.5),
+    ),
 }
 # Latency inputs (LATENCY table), by billing kind; not drawn.
 LATENCY_SPECS: dict[str, Spec] = {
@@ -251,6 +275,8 @@ UNCERTAIN = (
     "eval_examples_per_release",
     "eng_hours_per_retrain",
     "eng_hours_per_index_refresh",
+    "review_catch",
+    "review_minutes_per_answer",
 )  # plus every strategy's base_accuracy_<strategy>: see `uncertain`
 
 
@@ -315,6 +341,9 @@ class Assumptions:
     eng_hours_per_retrain: float
     eng_hours_per_index_refresh: float
     rag_release_interval_months: int
+    review_share: float
+    review_catch: float
+    review_minutes_per_answer: float
     embed_ms_p50: float
     embed_ms_p95: float
     search_ms_p50: float
@@ -419,6 +448,23 @@ class Assumptions:
             v = changes.get(name, getattr(self, name))
             if not lo <= v <= hi:
                 raise ConfigError(f"{name}: range [{lo}, {hi}] must contain the value {v}")
+        # Answers a person checks, picked at random, hold as many of the wrong answers as
+        # their share: the catch follows the share unless it was set (a measured one).
+        share = changes.get("review_share", self.review_share)
+        catch_set = sources["review_catch"].startswith("override") or any(
+            k.partition(".")[0] == "review_catch" for k in overrides
+        )
+        if "review_share" in changes and not catch_set:
+            changes["review_catch"] = share
+            ranges["review_catch"] = _range(SPECS["review_catch"], share)
+            sources["review_catch"] = "= review_share: answers picked at random to check"
+        # Catching wrong answers needs someone to check answers.
+        catch = changes.get("review_catch", self.review_catch), ranges["review_catch"][1]
+        if share == 0 and any(catch):
+            raise ConfigError(
+                "review_catch: no answer is checked (review_share is 0), so none of the wrong "
+                "ones can be caught; set review_share too"
+            )
         accuracy = {s: changes.pop(accuracy_name(s), v) for s, v in self.base_accuracy.items()}
         return replace(
             self,
@@ -655,6 +701,7 @@ def resolve_prices(
     out["people.hourly_rate_usd"] = _price(
         book.people.engineering, "hourly_rate_usd", "people.engineering"
     )
+    out["people.review_usd_per_hour"] = _price(book.people.review, "usd_per_hour", "people.review")
     until = min(
         (e.retires for e in _entries(book, generator, ft_name, embedding, store) if e.retires),
         default=None,
@@ -736,6 +783,9 @@ def derive_assumptions(
         eng_hours_per_retrain=16.0,
         eng_hours_per_index_refresh=2.0,
         rag_release_interval_months=12,
+        review_share=0.0,
+        review_catch=0.0,
+        review_minutes_per_answer=2.0,
         **LATENCY[billing],
     )
     accuracy = {s: m.base_accuracy.value for s, m in cost_models().items()}

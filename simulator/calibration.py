@@ -32,6 +32,7 @@ from pydantic_core import PydanticCustomError
 
 from core.errors import ConfigError
 from core.registry import ROWS, STRATEGIES, TASKS
+from core.review import review_split
 from simulator.assumptions import Assumptions, accuracy_name
 
 Fraction = Annotated[float, Field(ge=0, le=1)] | None
@@ -196,3 +197,27 @@ def apply_calibration(a: Assumptions, cal: Calibration) -> Assumptions:
     if not values:
         return a
     return a.with_overrides(values, origin=f"calibration: {cal.source}")
+
+
+def review_plan(cal: Calibration, floor: float) -> dict[str, Any]:
+    """The review assumptions a confidence `floor` gives on a prototype run: the share of its
+    answers a person would check and the share of its wrong answers among them, from the first
+    row whose answers carry the reader's confidence (the extractive reader, or the hybrid).
+    With no wrong answer to catch, the catch is random picking's (the share)."""
+    if not 0 <= floor <= 1:
+        raise ConfigError(f"review floor must be between 0 and 1, got {floor}")
+    for r in cal.results:
+        split = review_split(list(r.answers or []), floor)
+        if split:
+            share = split["review_share"]
+            caught = split["wrong_caught"]
+            return {
+                "row": r.strategy,
+                "review_share": share,
+                "review_catch": share if caught is None else caught,
+            }
+    raise ConfigError(
+        f"{cal.source}: no answer carries the reader's confidence, so a review floor cannot "
+        "be applied; use a run of the extractive reader (rag+constrained) or the hybrid, "
+        "written with its answers"
+    )

@@ -119,7 +119,7 @@ def evaluate(
     stale = stale_fractions(ctx)
     out: dict[str, dict[str, np.ndarray]] = {}
     for s, model in cost_models().items():
-        costs = dict(model.costs(ctx))
+        costs = {"review_usd": ctx.review, **model.costs(ctx)}
         unknown = sorted(set(costs) - set(COMPONENTS))
         if unknown:
             raise ConfigError(
@@ -146,8 +146,10 @@ def evaluate(
             parts["monthly_cost_usd"] = Bill.sum([parts[c] for c in COMPONENTS], draws, months)
         parts["stale_fraction"] = stale[s]
         # A question whose fact changed since the strategy last saw it is answered with the
-        # old fact: wrong. So accuracy scales with the fresh share.
-        parts["expected_accuracy"] = p[f"base_accuracy_{s}"] * (1.0 - stale[s])
+        # old fact: wrong. So accuracy scales with the fresh share. A person who checks answers
+        # corrects the review_catch share of the wrong ones before they go out.
+        acc = p[f"base_accuracy_{s}"] * (1.0 - stale[s])
+        parts["expected_accuracy"] = acc + (1.0 - acc) * p["review_catch"]
         out[s] = parts
     return out
 

@@ -12,7 +12,12 @@ from typing import Any
 from core.errors import ConfigError
 from core.profile import Profile
 from simulator.assumptions import derive_assumptions
-from simulator.calibration import apply_calibration, load_calibration, parse_calibration
+from simulator.calibration import (
+    apply_calibration,
+    load_calibration,
+    parse_calibration,
+    review_plan,
+)
 from simulator.prices import load_price_book
 from simulator.simulate import SimulationResult, simulate
 
@@ -37,16 +42,31 @@ def run(
     sets: list[str] | None = None,
     calibration_file: str | Path | dict[str, Any] | None = None,
     start: date | None = None,
+    review_floor: float | None = None,
 ) -> SimulationResult:
     """`calibration_file` is a prototype metrics file, or its already-parsed JSON (the app
-    passes the latest stored run as a dict). `start` is the first simulated day (today)."""
+    passes the latest stored run as a dict). `start` is the first simulated day (today).
+    `review_floor`: a person checks the answers under this confidence floor, with the share
+    and catch measured on the calibration run's answers (`review_plan`)."""
     assignments = parse_assignments(sets)
     price_keys = {k: v for k, v in assignments.items() if k.startswith("prices.")}
     other = {k: v for k, v in assignments.items() if k not in price_keys}
     book = load_price_book(user_file=prices_file, overrides=price_keys)
     a = derive_assumptions(profile, book, other, start=start, months=months)
+    cal = None
     if isinstance(calibration_file, dict):
-        a = apply_calibration(a, parse_calibration(calibration_file, "prototype run"))
+        cal = parse_calibration(calibration_file, "prototype run")
     elif calibration_file is not None:
-        a = apply_calibration(a, load_calibration(calibration_file))
+        cal = load_calibration(calibration_file)
+    if cal is not None:
+        a = apply_calibration(a, cal)
+    if review_floor is not None:
+        if cal is None:
+            raise ConfigError(
+                "--review-floor: needs --calibration, a prototype run whose answers carry the "
+                "reader's confidence"
+            )
+        plan = review_plan(cal, review_floor)
+        origin = f"review plan: {plan.pop('row')} at a {review_floor:g} floor ({cal.source})"
+        a = a.with_overrides(plan, origin=origin)
     return simulate(profile, a, months=months, seed=seed, draws=draws)

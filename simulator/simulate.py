@@ -327,6 +327,12 @@ def simulate(
         + a.sources["fine_tuning_model"].removeprefix("priced path: ")
         + ".",
     ]
+    if a.review_share:
+        notes.append(
+            f"A person checks {a.review_share:.0%} of the answers before they go out, "
+            f"{a.review_minutes_per_answer:g} min each, for every strategy; the accuracy "
+            f"counts the {a.review_catch:.0%} of the wrong answers they see as corrected."
+        )
     if profile.monthly_budget_usd is not None:
         for s in out:
             over = rows[(rows.strategy == s) & (rows.monthly_cost_usd > profile.monthly_budget_usd)]

@@ -242,6 +242,9 @@ class Context:
         # People: USD per example written or judged, USD per engineer-hour.
         self.per_example = p["people.usd_per_example"]
         self.per_hour = p["people.hourly_rate_usd"]
+        # A person checks review_share of the answers, whatever the strategy (a policy).
+        hours = p["review_share"] * p["review_minutes_per_answer"] / 60
+        self.review = self.per_query(hours * p["people.review_usd_per_hour"])
 
     def inference(
         self, static: Param, dynamic: Param, price_in: Param, price_cached: Param, price_out: Param

@@ -63,3 +63,15 @@ def test_report_page_offers_the_adr(app):
     buttons = {d.key: d for d in at.get("download_button")}
     assert "w.report.dl_adr" in buttons
     assert buttons["w.report.dl_adr"].proto.label == "Download ADR"
+
+
+def test_review_share_slider_costs_answers_checked_at_random(app):
+    at = _goto(app, "cost")
+    [share] = [s for s in at.slider if s.key and s.key.endswith(".review_share")]
+    assert share.value == 0.0  # off by default
+    share.set_value(0.2).run()
+    assert not at.exception, at.exception
+    assert at.session_state["ftrag.sim"]["overrides"] == {"review_share": 0.2}
+    assert any("Picked at random" in c.value for c in at.caption)
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("answer review" in s for s in specs)

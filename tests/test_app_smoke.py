@@ -581,3 +581,17 @@ def test_review_plan_routes_unsure_answers_and_prices_them(app, tmp_store):
     text = " ".join(m.value for m in at.markdown)
     assert "answers 25% itself, 100% right" in text and "so 100% of answers go out" in text
     assert any("Reviewer rate" in c.value for c in at.caption)
+    # Carried to the Cost page: its measured share and catch price every strategy's review.
+    at.button(key="w.proto.review.use").click().run()
+    assert not at.exception, at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "at a 0.95 confidence floor. A person checks 75% of the answers, 3 min each" in text
+    assert "sees 100% of the wrong ones" in text
+    sim = at.session_state["ftrag.sim"]["overrides"]
+    assert sim == {"review_share": 0.75, "review_catch": 1.0, "review_minutes_per_answer": 3.0}
+    assert any("answer review" in c.proto.spec for c in at.get("plotly_chart"))
+    assert not [s for s in at.slider if s.key and s.key.endswith(".review_share")]
+    at = _goto(at, "cost")  # AppTest reruns the page it was given, not the one switched to
+    at.button(key="w.cost.review.clear").click().run()
+    assert at.session_state["ftrag.sim"]["overrides"] == {}
+    assert [s for s in at.slider if s.key and s.key.endswith(".review_share")]

@@ -200,7 +200,7 @@ def test_review_split_plan_and_curves():
     """Routing answers under a confidence floor to a person: shares, accuracies and the
     wrong answers caught, then people's time and cost at a volume; rows without a
     confidence are left out, and a floor of 0 sends nobody to a person."""
-    from prototype.evaluate import review_split
+    from core.review import review_split
     from ui.common import label
     from ui.prototype_results import REVIEW_FLOORS, review_curves, review_figure, review_plan
 

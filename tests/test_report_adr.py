@@ -117,6 +117,19 @@ def test_report_shows_people_beside_infrastructure(live):
     people = [t for t in fig.data if t.legendgroup == "people"]
     assert sum(sum(t.y) for t in people) > 0
     assert "chart-cost-breakdown" in {c.id for c in build_charts(live)}
+    [glance] = [line for line in md.splitlines() if "Of which people and data" in line]
+    assert "answer review" not in glance  # off by default: not named at a glance
+
+
+def test_report_names_answer_review_when_people_check_answers():
+    d = build_decision(
+        PROFILE, months=12, draws=0, created_at=TODAY, overrides={"review_share": 0.2}
+    )
+    md = render_markdown(d)
+    assert "Of which people and data (labelling, evaluation, engineering time, answer review)" in md
+    assert "| answer review |" in md
+    assert "A person checks 20% of the answers before they go out, 2 min each" in md
+    assert "counts the 20% of the wrong answers they see as corrected" in md  # random picks
 
 
 def test_report_warns_about_old_prices_on_the_decision_date(live, stored):

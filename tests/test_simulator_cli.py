@@ -80,11 +80,49 @@ def test_json_has_rows_and_the_rest(profile_file, tmp_path):
         (["--set", "epochs"], "error: --set 'epochs': expected key=value"),
         (["--calibration", "missing.json"], "error: missing.json: calibration file not found"),
         (["--prices", "missing.yaml"], "error: missing.yaml: file not found"),
+        (["--review-floor", "0.7"], "error: --review-floor: needs --calibration"),
+        (["--review-floor", "1.5"], "Invalid value for '--review-floor'"),
     ],
 )
 def test_bad_input_exits_2_with_one_clear_line(profile_file, args, message):
     r = ftrag("simulate", str(profile_file), "--months", "2", *args)
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+
+
+def _answer(i: int, confidence: float | None, correct: bool) -> dict:
+    extra = {} if confidence is None else {"confidence": confidence}
+    return {"id": f"q{i}", "gold": "x", "correct": correct, "extra": extra}
+
+
+def test_review_floor_costs_the_share_its_run_checks(profile_file, tmp_path):
+    """The share a person checks and the wrong answers among them come from the calibration
+    run's answers (first row carrying a confidence), priced for every strategy."""
+    answers = [  # right 0.95 and 0.6, wrong 0.9 and 0.3: a 0.8 floor checks half, catches one
+        _answer(0, 0.95, True), _answer(1, 0.9, False), _answer(2, 0.6, True),
+        _answer(3, 0.3, False),
+    ]  # fmt: skip
+    results = [
+        {"strategy": "rag", "metrics": {"accuracy": 0.6}, "answers": [_answer(0, None, True)]},
+        {"strategy": "rag+constrained", "metrics": {"accuracy": 0.5}, "answers": answers},
+    ]
+    cal = tmp_path / "run.json"
+    cal.write_text(json.dumps({"results": results}))
+    r = ftrag(
+        "simulate", str(profile_file), "--months", "2", "--draws", "0", "--calibration", str(cal),
+        "--review-floor", "0.8",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    values = d["assumptions"]["values"]
+    assert (values["review_share"], values["review_catch"]) == (0.5, 0.5)
+    origins = {o["key"]: o["origin"] for o in d["overrides"]}
+    assert origins["review_share"] == f"review plan: rag+constrained at a 0.8 floor ({cal})"
+    q = PROFILES["support_bot"]["queries_per_month"]
+    assert [x["review_usd"] for x in d["rows"]] == pytest.approx([q * 0.5 * 2 / 60 * 27.0] * 6)
+    # No answer with a confidence: said so, named by file.
+    cal.write_text(json.dumps({"results": results[:1]}))
+    r = ftrag("simulate", str(profile_file), "--calibration", str(cal), "--review-floor", "0.8")
+    assert r.returncode == 2 and f"{cal}: no answer carries the reader's confidence" in r.stderr
 
 
 def test_bad_profile_exits_2(tmp_path):

@@ -8,11 +8,12 @@ from datetime import date
 import pytest
 from test_simulator_profiles import BOOK, NO_PEOPLE, make_profile
 
+from core.errors import ConfigError
 from core.simulation import COST_COMPONENTS, component_kind
 from simulator import derive_assumptions, load_price_book, simulate
 
 START = date(2026, 12, 6)
-PEOPLE = ("labelling_usd", "evaluation_usd", "engineering_usd")
+PEOPLE = ("labelling_usd", "evaluation_usd", "engineering_usd", "review_usd")
 
 
 def rows(book=BOOK, overrides=None, months=4, **changes):
@@ -98,3 +99,57 @@ def test_people_rates_and_quantities_are_drawn_in_the_monte_carlo():
     r = simulate(p, a, months=12, draws=300, seed=1)
     names = {row["parameter"] for row in r.sensitivity}
     assert {"people.hourly_rate_usd", "eng_hours_per_retrain", "ft_examples_target"} <= names
+
+
+def test_answer_review_by_hand():
+    # A person checks 25 % of the answers, 3 minutes each, at the book's 27 USD/h, and those
+    # hold 60 % of the wrong answers. Off by default: nothing paid, accuracy unchanged.
+    p = make_profile("support_bot", knowledge_update_frequency="monthly")
+    plain = rows()
+    assert plain.review_usd.sum() == 0
+    review = dict(review_share=0.25, review_catch=0.6, review_minutes_per_answer=3)
+    r = rows(overrides=review)
+    checked = p.queries_per_month * 0.25
+    for s in ("fine_tuning", "rag", "hybrid"):
+        assert r.loc[s].review_usd.tolist() == pytest.approx([checked * 3 / 60 * 27.0] * 4)
+        extra = r.loc[s].monthly_cost_usd - plain.loc[s].monthly_cost_usd
+        assert extra.tolist() == pytest.approx(r.loc[s].review_usd.tolist())
+        before = plain.loc[s].expected_accuracy
+        after = r.loc[s].expected_accuracy
+        assert after.tolist() == pytest.approx((before + (1 - before) * 0.6).tolist())
+    # The rate is a price like the others.
+    dear = load_price_book(overrides={"prices.people.review.usd_per_hour": "54"})
+    assert rows(book=dear, overrides=review).loc[("rag", 1), "review_usd"] == pytest.approx(
+        checked * 3 / 60 * 54.0
+    )
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"review_catch": 0.5}, {"review_catch.high": 0.5}, {"review_share": 0, "review_catch": 0.2}],
+)
+def test_catching_wrong_answers_needs_a_review_share(overrides):
+    with pytest.raises(ConfigError, match="review_catch: no answer is checked"):
+        rows(overrides=overrides)
+
+
+def test_answers_checked_at_random_catch_their_share_of_wrong_ones():
+    p = make_profile()
+    a = derive_assumptions(p, BOOK, {"review_share": 0.3}, start=START)
+    assert a.review_catch == 0.3
+    assert "random" in a.sources["review_catch"]
+    b = a.with_overrides({"review_share": 0.5})  # still random: follows the share
+    assert b.review_catch == 0.5
+    measured = b.with_overrides({"review_catch": 0.8})  # a measured catch stays put
+    assert measured.with_overrides({"review_share": 0.4}).review_catch == 0.8
+    assert a.with_overrides({"review_share": 0}).review_catch == 0  # nobody checks
+
+
+def test_review_catch_and_minutes_are_drawn_in_the_monte_carlo():
+    p = make_profile()
+    a = derive_assumptions(
+        p, BOOK, {"review_share": 0.3, "review_catch": 0.6}, start=START, months=12
+    )
+    r = simulate(p, a, months=12, draws=300, seed=1)
+    names = {row["parameter"] for row in r.sensitivity}
+    assert {"review_catch", "review_minutes_per_answer", "people.review_usd_per_hour"} <= names

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.registry import ROWS
-from prototype.evaluate import review_split, with_confidence
+from core.review import review_split, with_confidence
 from prototype.extract import CONFIDENCE_BANDS, CONFIDENT, UNSURE, confidence_band
 from ui import state
 from ui.common import colour, filterable_table, label, md, pct
@@ -417,6 +417,42 @@ def show_review_plan(results: list[dict]) -> None:
         "prices/people.yaml). Measured on this run's answers; the delivered accuracy assumes "
         "the person corrects every wrong answer they check."
     )
+    _offer_plan(plan, floor, minutes)
+
+
+def plan_settings(row: dict, floor: float, minutes: float) -> dict:
+    """One row of `review_plan` as the simulator's review assumptions (state.REVIEW_PLAN).
+    With no wrong answer to catch, the catch is taken as random picking's (the share)."""
+    share = float(row["checked by a person"])
+    caught = row["wrong answers caught"]
+    return {
+        "row": row["row"],
+        "floor": floor,
+        "review_share": share,
+        "review_catch": share if caught is None or pd.isna(caught) else float(caught),
+        "review_minutes_per_answer": float(minutes),
+    }
+
+
+def _offer_plan(plan: pd.DataFrame, floor: float, minutes: float) -> None:
+    """A button that carries one row's plan to the Cost page, which then costs the review
+    month by month and counts the wrong answers it catches in the accuracy."""
+    records = plan.to_dict("records")
+    if not records:
+        return
+    left, right = st.columns([2, 1], vertical_alignment="bottom")
+    names = [r["row"] for r in records]
+    pick = left.selectbox("Plan to simulate", names, key="w.proto.review.row")
+    if right.button("Cost it over time", key="w.proto.review.use", icon=":material/payments:"):
+        settings = plan_settings(records[names.index(pick)], floor, minutes)
+        st.session_state[state.REVIEW_PLAN] = settings
+        state.flash(
+            "success",
+            f"Costing {md(pick)}'s review at a {floor:.2f} floor: a person checks "
+            f"{pct(settings['review_share'])} of the answers and sees "
+            f"{pct(settings['review_catch'])} of the wrong ones, for every strategy.",
+        )
+        st.switch_page("ui/pages/cost.py")
 
 
 def show_answers(results: list[dict]) -> None:

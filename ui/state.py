@@ -25,6 +25,7 @@ SESSION_ID = "ftrag.session_id"  # str: keys this browser session's jobs
 LINK_SEEN = "ftrag.link_seen"  # str: the query string already applied (apply a link once)
 FLASH = "ftrag.flash"  # list[(kind, text)]: messages to show once on the next render
 SIM_SETTINGS = "ftrag.sim"  # dict: the Cost page's overrides, months, calibration (for reports)
+REVIEW_PLAN = "ftrag.review_plan"  # dict | None: a Prototype page review plan the Cost page costs
 
 FIELDS = tuple(Profile.model_fields)
 
@@ -58,6 +59,7 @@ def init() -> None:
     ss.setdefault(LINK_SEEN, "")
     ss.setdefault(FLASH, [])
     ss.setdefault(SIM_SETTINGS, dict(DEFAULT_SIM))
+    ss.setdefault(REVIEW_PLAN, None)
 
 
 def current_profile() -> Profile:

@@ -49,8 +49,11 @@ def glance(decision: Decision) -> list[str]:
             s: sum(v for c, v in totals[s].items() if component_kind(c) == "people") for s in order
         }
         if any(people.values()):
+            kinds = ["labelling", "evaluation", "engineering time"]
+            if any(totals[s].get("review_usd") for s in order):
+                kinds.append("answer review")
             out.append(
-                "Of which people and data (labelling, evaluation, engineering time): "
+                f"Of which people and data ({', '.join(kinds)}): "
                 + ", ".join(f"{label(s)} {usd(people[s])}" for s in order)
                 + " (every input at its central value)."
             )

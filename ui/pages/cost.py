@@ -16,7 +16,7 @@ from core.inputs import input_label, price_field_label
 from core.simulation import SimulationResult
 from simulator.assumptions import horizon_end
 from ui import services, state
-from ui.common import label, md, show_error, strategies
+from ui.common import label, md, pct, show_error, strategies
 from ui.cost_tables import monthly_frame, old_price_lines, summary_frame
 
 # (assumption, min, max, step, format); labels come from core.inputs. Ranges are what a slider
@@ -37,17 +37,68 @@ SLIDERS = (
 )
 # (price-book key, entry and field, step): the people rates, overridable here within the range
 # the price book states for them (a value outside it is refused; widen it in a price file).
+# The last field names the label (`core.inputs.PRICE_FIELDS`).
 PEOPLE_PRICES = (
-    ("prices.people.labelling.usd_per_example", ("labelling", "usd_per_example"), 0.1),
-    ("prices.people.engineering.hourly_rate_usd", ("engineering", "hourly_rate_usd"), 5.0),
+    ("prices.people.labelling.usd_per_example", ("labelling", "usd_per_example"), 0.1,
+     "usd_per_example"),
+    ("prices.people.engineering.hourly_rate_usd", ("engineering", "hourly_rate_usd"), 5.0,
+     "hourly_rate_usd"),
+    ("prices.people.review.usd_per_hour", ("review", "usd_per_hour"), 1.0, "review_usd_per_hour"),
+)  # fmt: skip
+# Answer review without a plan from the Prototype page: answers picked at random to check.
+REVIEW_SLIDERS = (
+    ("review_share", 0.0, 1.0, 0.05, "%.2f"),
+    ("review_minutes_per_answer", 0.5, 30.0, 0.5, "%.1f"),
 )
-PERCENT = {"change_rate_per_month", "cached_prefix_fraction", "query_growth_per_month"}
+REVIEW_KEYS = ("review_share", "review_catch", "review_minutes_per_answer")
 
 
 def _key(profile_json_hash: int, name: str) -> str:
     """Widget keys carry the profile's hash, so a new profile resets the controls to its
     own defaults instead of keeping numbers chosen for another use case."""
     return f"w.cost.{profile_json_hash}.{name}"
+
+
+def _slider(defaults: dict, phash: int, name: str, lo, hi, step, fmt) -> dict:
+    """One assumption's slider, at the profile's default; {name: value} when moved."""
+    default = defaults["values"][name]
+    default = (
+        int(min(max(default, lo), hi))
+        if isinstance(step, int)
+        else float(min(max(default, lo), hi))
+    )
+    v = st.slider(
+        input_label(name), lo, hi, default, step, format=fmt, key=_key(phash, name),
+        help=defaults["sources"].get(name),
+    )  # fmt: skip
+    return {name: v} if v != default else {}
+
+
+def _review(defaults: dict, phash: int) -> dict:
+    """Answer review: the Prototype page's plan when one was carried here (its measured share
+    and catch), else sliders for a share picked at random."""
+    st.caption("Answer review: a person checks answers before they go out")
+    plan = st.session_state.get(state.REVIEW_PLAN)
+    if not plan:
+        sets: dict = {}
+        for spec in REVIEW_SLIDERS:
+            sets.update(_slider(defaults, phash, *spec))
+        if sets.get("review_share"):
+            st.caption(
+                "Picked at random, the answers checked hold that share of the wrong ones. "
+                "The Prototype page measures how many more a confidence floor finds."
+            )
+        return sets
+    st.markdown(
+        f"From the Prototype page: **{md(plan['row'])}** at a {plan['floor']:.2f} confidence "
+        f"floor. A person checks {pct(plan['review_share'])} of the answers, "
+        f"{plan['review_minutes_per_answer']:g} min each, and sees "
+        f"{pct(plan['review_catch'])} of the wrong ones."
+    )
+    if st.button("Stop costing this plan", key="w.cost.review.clear"):
+        st.session_state[state.REVIEW_PLAN] = None
+        st.rerun()
+    return {k: plan[k] for k in REVIEW_KEYS}
 
 
 def _controls(defaults: dict, phash: int) -> tuple[dict, int, bool]:
@@ -81,24 +132,8 @@ def _controls(defaults: dict, phash: int) -> tuple[dict, int, bool]:
         )
         if gen != values["generator_model"]:
             sets["generator_model"] = gen
-        for name, lo, hi, step, fmt in SLIDERS:
-            default = values[name]
-            if isinstance(step, int):
-                default = int(min(max(default, lo), hi))
-            else:
-                default = float(min(max(default, lo), hi))
-            v = st.slider(
-                input_label(name),
-                lo,
-                hi,
-                default,
-                step,
-                format=fmt,
-                key=_key(phash, name),
-                help=defaults["sources"].get(name),
-            )
-            if v != default:
-                sets[name] = v
+        for spec in SLIDERS:
+            sets.update(_slider(defaults, phash, *spec))
         model = book.models[gen]
         if getattr(model, "billing", "") == "per_token":
             st.caption(f"Prices of {gen} (USD per 1M tokens), as of {model.as_of}")
@@ -115,13 +150,14 @@ def _controls(defaults: dict, phash: int) -> tuple[dict, int, bool]:
                 )
                 if v != base:
                     sets[f"prices.models.{gen}.{field}"] = v
+        sets.update(_review(defaults, phash))
         st.caption("People rates (prices/people.yaml)")
-        for key, (entry, field), step in PEOPLE_PRICES:
+        for key, (entry, field), step, shown in PEOPLE_PRICES:
             rate = getattr(book.people, entry)
             base = float(getattr(rate, field))
             lo, hi = rate.bounds(field)
             v = st.number_input(
-                price_field_label(field),
+                price_field_label(shown),
                 float(lo),
                 float(hi),
                 base,
@@ -192,7 +228,7 @@ def render() -> None:
         f"Totals are the median (P50) of {sim.draws:,} Monte Carlo draws, with the P10-P90 "
         "range of the same draws; the chart's lines are the same medians. Per month is the "
         "total spread over the horizon. Totals include people and data (labelling, "
-        "evaluation, engineering time): see the tab beside infrastructure."
+        "evaluation, engineering time, answer review): see the tab beside infrastructure."
     )
 
     for line in old_price_lines(sim, date.today()):
