@@ -209,12 +209,12 @@ def review_plan(cal: Calibration, floor: float) -> dict[str, Any]:
     for r in cal.results:
         split = review_split(list(r.answers or []), floor)
         if split:
-            share = split["review_share"]
+            share = round(split["review_share"], 4)
             caught = split["wrong_caught"]
             return {
                 "row": r.strategy,
                 "review_share": share,
-                "review_catch": share if caught is None else caught,
+                "review_catch": share if caught is None else round(caught, 4),
             }
     raise ConfigError(
         f"{cal.source}: no answer carries the reader's confidence, so a review floor cannot "

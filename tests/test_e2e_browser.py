@@ -150,6 +150,13 @@ def test_full_flow(server, page):
     sourced = page.locator('[data-testid="stAlert"]').filter(has_text="source")
     expect(sourced).to_have_count(0, timeout=60_000)
 
+    # 5d. the review plan under the answers, carried to the cost simulation
+    page.get_by_role("button", name="Cost it over time").click()
+    page.get_by_text("From the Prototype page:").wait_for(timeout=120_000)
+    page.get_by_role("button", name="Stop costing this plan").wait_for()
+    _wait_running_done(page)
+    _shot(page, "3b_cost_review")
+
     # 6. the report, downloaded
     _goto(page, "Report")
     page.get_by_role("heading", name="Preview").wait_for(timeout=120_000)
@@ -160,6 +167,7 @@ def test_full_flow(server, page):
     text = Path(path).read_text(encoding="utf-8")
     assert dl.value.suggested_filename.endswith(".md")
     assert "wiki" in text.lower()
+    assert "review_share" in text  # the Cost page's review plan reached the report
     _shot(page, "5_report")
 
     # 7. history shows the saved run

@@ -202,7 +202,13 @@ def test_review_split_plan_and_curves():
     confidence are left out, and a floor of 0 sends nobody to a person."""
     from core.review import review_split
     from ui.common import label
-    from ui.prototype_results import REVIEW_FLOORS, review_curves, review_figure, review_plan
+    from ui.prototype_results import (
+        REVIEW_FLOORS,
+        plan_settings,
+        review_curves,
+        review_figure,
+        review_plan,
+    )
 
     def rec(c, said):
         return dict(record("q1", "original", _json(said)), extra={"passages": [], "confidence": c})
@@ -241,6 +247,14 @@ def test_review_split_plan_and_curves():
     usd = [u for _, u, _ in curve]
     assert usd == sorted(usd)  # a higher floor never checks fewer answers
     assert list(review_figure({"x": curve}).data[0].y) == [a for _, _, a in curve]
+    # As the simulator's review assumptions: rounded as shown; no wrong answer to catch -> the
+    # catch random picking gives (the share).
+    assert plan_settings(row, 0.8, 3.0) == {
+        "row": label("rag+constrained"), "floor": 0.8, "review_share": 0.5,
+        "review_catch": 0.5, "review_minutes_per_answer": 3.0,
+    }  # fmt: skip
+    odd = {**row, "checked by a person": 2 / 3, "wrong answers caught": None}
+    assert plan_settings(odd, 0.8, 3.0)["review_catch"] == 0.6667
 
 
 def test_task_dev_split_is_stratified_disjoint_and_leaves_test_alone():

@@ -423,13 +423,13 @@ def show_review_plan(results: list[dict]) -> None:
 def plan_settings(row: dict, floor: float, minutes: float) -> dict:
     """One row of `review_plan` as the simulator's review assumptions (state.REVIEW_PLAN).
     With no wrong answer to catch, the catch is taken as random picking's (the share)."""
-    share = float(row["checked by a person"])
+    share = round(float(row["checked by a person"]), 4)  # 4 places: what the page shows
     caught = row["wrong answers caught"]
     return {
         "row": row["row"],
         "floor": floor,
         "review_share": share,
-        "review_catch": share if caught is None or pd.isna(caught) else float(caught),
+        "review_catch": share if caught is None or pd.isna(caught) else round(float(caught), 4),
         "review_minutes_per_answer": float(minutes),
     }
 
@@ -448,7 +448,7 @@ def _offer_plan(plan: pd.DataFrame, floor: float, minutes: float) -> None:
         st.session_state[state.REVIEW_PLAN] = settings
         state.flash(
             "success",
-            f"Costing {md(pick)}'s review at a {floor:.2f} floor: a person checks "
+            f"Costing the review plan of {md(pick)} at a {floor:.2f} floor: a person checks "
             f"{pct(settings['review_share'])} of the answers and sees "
             f"{pct(settings['review_catch'])} of the wrong ones, for every strategy.",
         )
