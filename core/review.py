@@ -36,3 +36,11 @@ def review_split(records: list[dict], floor: float) -> dict | None:
         "wrong_caught": caught / len(wrong) if wrong else None,
         "accuracy_with_review": (len(rs) - len(wrong) + caught) / len(rs),
     }
+
+
+def review_assumptions(share: float, caught: float | None) -> dict[str, float]:
+    """A floor's review share and the share of wrong answers it catches as the simulator's
+    `review_share` / `review_catch`, rounded to 4 places as pages show them. With no wrong
+    answer to catch (None), the catch is random picking's: the share."""
+    share = round(share, 4)
+    return {"review_share": share, "review_catch": share if caught is None else round(caught, 4)}

@@ -32,7 +32,7 @@ from pydantic_core import PydanticCustomError
 
 from core.errors import ConfigError
 from core.registry import ROWS, STRATEGIES, TASKS
-from core.review import review_split
+from core.review import review_assumptions, review_split
 from simulator.assumptions import Assumptions, accuracy_name
 
 Fraction = Annotated[float, Field(ge=0, le=1)] | None
@@ -202,20 +202,14 @@ def apply_calibration(a: Assumptions, cal: Calibration) -> Assumptions:
 def review_plan(cal: Calibration, floor: float) -> dict[str, Any]:
     """The review assumptions a confidence `floor` gives on a prototype run: the share of its
     answers a person would check and the share of its wrong answers among them, from the first
-    row whose answers carry the reader's confidence (the extractive reader, or the hybrid).
-    With no wrong answer to catch, the catch is random picking's (the share)."""
+    row whose answers carry the reader's confidence (the extractive reader, or the hybrid)."""
     if not 0 <= floor <= 1:
         raise ConfigError(f"review floor must be between 0 and 1, got {floor}")
     for r in cal.results:
         split = review_split(list(r.answers or []), floor)
         if split:
-            share = round(split["review_share"], 4)
-            caught = split["wrong_caught"]
-            return {
-                "row": r.strategy,
-                "review_share": share,
-                "review_catch": share if caught is None else round(caught, 4),
-            }
+            settings = review_assumptions(split["review_share"], split["wrong_caught"])
+            return {"row": r.strategy, **settings}
     raise ConfigError(
         f"{cal.source}: no answer carries the reader's confidence, so a review floor cannot "
         "be applied; use a run of the extractive reader (rag+constrained) or the hybrid, "

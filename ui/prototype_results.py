@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.registry import ROWS
-from core.review import review_split, with_confidence
+from core.review import review_assumptions, review_split, with_confidence
 from prototype.extract import CONFIDENCE_BANDS, CONFIDENT, UNSURE, confidence_band
 from ui import state
 from ui.common import colour, filterable_table, label, md, pct
@@ -421,15 +421,15 @@ def show_review_plan(results: list[dict]) -> None:
 
 
 def plan_settings(row: dict, floor: float, minutes: float) -> dict:
-    """One row of `review_plan` as the simulator's review assumptions (state.REVIEW_PLAN).
-    With no wrong answer to catch, the catch is taken as random picking's (the share)."""
-    share = round(float(row["checked by a person"]), 4)  # 4 places: what the page shows
+    """One row of `review_plan` as the simulator's review assumptions (state.REVIEW_PLAN)."""
     caught = row["wrong answers caught"]
     return {
         "row": row["row"],
         "floor": floor,
-        "review_share": share,
-        "review_catch": share if caught is None or pd.isna(caught) else round(float(caught), 4),
+        **review_assumptions(
+            float(row["checked by a person"]),
+            None if caught is None or pd.isna(caught) else float(caught),
+        ),
         "review_minutes_per_answer": float(minutes),
     }
 

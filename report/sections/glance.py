@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.decision import Decision
 from core.registry import ROWS, STRATEGIES
-from core.simulation import component_kind
+from core.simulation import COST_COMPONENTS, component_kind
 from report.sections.feasibility import verdict
 from report.sections.prototype import ordered_results
 from report.sections.simulation import component_totals
@@ -49,9 +49,12 @@ def glance(decision: Decision) -> list[str]:
             s: sum(v for c, v in totals[s].items() if component_kind(c) == "people") for s in order
         }
         if any(people.values()):
-            kinds = ["labelling", "evaluation", "engineering time"]
-            if any(totals[s].get("review_usd") for s in order):
-                kinds.append("answer review")
+            # The people components that cost anything (answer review is off by default).
+            kinds = [
+                c.label
+                for c in COST_COMPONENTS
+                if c.kind == "people" and any(totals[s].get(c.name) for s in order)
+            ]
             out.append(
                 f"Of which people and data ({', '.join(kinds)}): "
                 + ", ".join(f"{label(s)} {usd(people[s])}" for s in order)
