@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 MODULES = [
     "bench.bench_simulator",
     "bench.bench_report",
+    "bench.bench_cli_start",
     "bench.bench_lora",
     "bench.bench_lora_precision",
     "bench.bench_rag",

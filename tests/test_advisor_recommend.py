@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -268,10 +267,11 @@ def test_cli_bad_profile_exits_2_naming_the_field(tmp_path, body, field):
     assert out.stdout == ""
 
 
-def test_cli_recommend_imports_nothing_heavy_and_is_quick(tmp_path):
+def test_cli_recommend_imports_nothing_heavy(tmp_path):
     """No torch/transformers/faiss (nor scikit-learn, nor numpy once the cache exists).
 
-    Timed as CPU seconds of the child, not wall time: the CI box is shared."""
+    How quick that makes a call is a benchmark figure (`bench/bench_cli_start.py`), not an
+    assert: timings vary with the machine."""
     profile = str(PROFILES / "support_chatbot_policies.yaml")
     run_cli("recommend", profile, tmp_path=tmp_path, check=True)  # first run fills the cache
     code = (
@@ -284,14 +284,10 @@ def test_cli_recommend_imports_nothing_heavy_and_is_quick(tmp_path):
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     env = {**os.environ, "FTRAG_CACHE": str(tmp_path / "cache")}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, check=True
     )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert out.stdout.strip() == "", out.stdout
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    assert cpu < 1.0
 
 
 def test_cli_feedback_records_into_the_store(tmp_path):
