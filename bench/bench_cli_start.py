@@ -27,9 +27,7 @@ def _cpu(args: list[str], env: dict[str, str]) -> float:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(args, capture_output=True, env=env, cwd=ROOT, check=True)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        times.append(
-            (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        )
+        times.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
     return sorted(times)[REPEATS // 2]
 
 
