@@ -98,6 +98,8 @@ class RagReader:
     # (reading_adapter.weights_for: the adapter's, or the plain model's when none is built).
     weights: Weights | None = None
     timings: dict = field(default_factory=dict, init=False)  # seconds per stage, cumulative
+    # Every second look taken: (question, first pick, second pick)
+    second_looks: list = field(default_factory=list, init=False)
 
     def __post_init__(self):
         s = self.index.settings
@@ -121,17 +123,18 @@ class RagReader:
         """(reader chats, passages shown, retrieved doc ids best first) per question."""
         return self._prepare(questions)[:3]
 
-    def _prepare(self, questions: Sequence[str]):
-        """`prepare` plus the question vectors, which the extractive reader reuses."""
+    def _prepare(self, questions: Sequence[str], k: int | None = None, n: int | None = None):
+        """`prepare` plus the question vectors, which the extractive reader reuses; `k`
+        chunks and `n` sentences in place of the reader's own."""
         t0 = time.perf_counter()
         qvecs = self.index.embed_questions(questions)
         t1 = time.perf_counter()
         passages, retrieved = [], []
         for q, v in zip(questions, qvecs, strict=True):
-            hits = self.index.retrieve(q, v, self.k)
+            hits = self.index.retrieve(q, v, k or self.k)
             retrieved.append(tuple(dict.fromkeys(h.chunk.doc_id for h in hits)))
             passages.append(
-                select_passages(self.index, q, v, hits, self.sentences, one_doc=self.one_doc)
+                select_passages(self.index, q, v, hits, n or self.sentences, one_doc=self.one_doc)
             )
         t2 = time.perf_counter()
         self.timings["embed"] += t1 - t0
@@ -163,15 +166,16 @@ class RagReader:
             for g, ps, ret in zip(gens, passages, retrieved, strict=True)
         ]
 
-    def read_candidates(self, question: str):
+    def read_candidates(self, question: str, k: int | None = None, n: int | None = None):
         """Retrieve for one question and list the extractive reader's candidate spans:
         (candidates, rendered prompt, passages shown, retrieved doc ids). Shared by the
-        reader and by bench/learn_reader.py, which learns the reader's weights."""
+        reader and by bench/learn_reader.py, which learns the reader's weights. `k` chunks
+        and `n` sentences in place of the reader's own (the second look)."""
         from prototype.candidates import Alignment, candidates
         from prototype.generate import render
 
         local = require_local(self.generator, "rag+constrained")
-        msgs, passages, retrieved, qvecs = self._prepare([question])
+        msgs, passages, retrieved, qvecs = self._prepare([question], k, n)
         ps = passages[0]
         sents = [(p.doc_id, unit) for p in ps for unit, _ in p.units]
         # Each sentence is compared with the question under its heading, as chunks are
@@ -202,6 +206,20 @@ class RagReader:
         best = self.extractor(prompt, cands)[0] if cands else None
         self.timings["generate"] += time.perf_counter() - t1
         self.timings["queries"] += 1
+        s = self.index.settings
+        if best is not None and (best.confidence or 0.0) < s.second_look_below:
+            # The second look (RagSettings.second_look_below): an unsure pick is read again
+            # with more chunks and sentences, and that pick answers. Only unsure questions
+            # pay for it, so the median latency is the first look's.
+            c2, p2, ps2, r2 = self.read_candidates(
+                question, s.second_look_top_k, s.second_look_sentences
+            )
+            t2 = time.perf_counter()
+            second = self.extractor(p2, c2)[0] if c2 else None
+            self.timings["generate"] += time.perf_counter() - t2
+            self.second_looks.append((question, best, second))
+            if second is not None:
+                return second, p2, ps2, r2
         return best, prompt, ps, retrieved
 
     def _extract(self, question: str) -> Answer:
@@ -211,11 +229,14 @@ class RagReader:
         from prototype.extract import reply
 
         t0 = time.perf_counter()
+        looks = len(self.second_looks)
         best, prompt, ps, retrieved = self.pick_span(question)
         tok = self.generator.tokenizer
         extra = shown(ps)
         if best is not None and best.confidence is not None:
             extra["confidence"] = best.confidence
+        if len(self.second_looks) > looks:
+            extra["second_look"] = True
         return Answer(
             raw=reply(best),
             prompt_tokens=len(tok.encode(prompt, add_special_tokens=False)),
@@ -313,6 +334,10 @@ def run_rag(
         from prototype.evaluate import confidence_metrics
 
         result.extra_metrics.update(confidence_metrics(result.answers))
+        looked = [a for a in result.answers if a.get("extra", {}).get("second_look")]
+        result.extra_metrics["second_look_share"] = round(
+            len(looked) / max(1, len(result.answers)), 4
+        )
     q = max(1, reader.timings["queries"])
     result.meta["stage_ms_mean"] = {
         k: round(1000 * reader.timings[k] / q, 1) for k in ("embed", "search", "generate")

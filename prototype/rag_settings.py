@@ -46,6 +46,16 @@ class RagSettings:
     # 1.0 / 1.0 either way); reader accuracy in the README.
     extract_sentences: int = 6
     extract_top_k: int = 4
+    # The second look: an unsure extractive pick (confidence under this, extract.UNSURE) is
+    # read again with 8 sentences of the 6 best chunks, and the second pick answers (0 turns
+    # it off). Showing every question that much lifted brightwater's reader .722 -> .750 but
+    # its p50 627 -> 1,151 ms; here only unsure picks pay. Chosen on the tuning corpora
+    # (data/runs/reader_second_look.json): at 0.5, 1-13 % of their questions look twice, +3
+    # right of 427 (harbour +3); at 0.7, +6, but 43 % of brightwater's and 65 % of the tiny
+    # demo corpus's questions would look twice, which moves the median latency past 1 s.
+    second_look_below: float = 0.5
+    second_look_top_k: int = 6
+    second_look_sentences: int = 8
     # Corpus-common words: a question word found in at least this share of the documents
     # ("Aurora", "Fjordline", "staff" in a company handbook) says nothing about which document
     # answers, yet it pulls the question's embedding towards the overview page. Such words are
@@ -62,6 +72,9 @@ class RagSettings:
             if f.name in ("lexical_weight", "chunk_overlap_sentences"):
                 if value < 0:
                     raise ValueError(f"`{f.name}` must be >= 0, got {value}")
+            elif f.name == "second_look_below":
+                if not 0 <= value <= 1:
+                    raise ValueError(f"`{f.name}` must be in [0, 1], got {value}")
             elif f.name == "common_doc_share":
                 if not 0 < value <= 1:
                     raise ValueError(f"`{f.name}` must be in (0, 1], got {value}")

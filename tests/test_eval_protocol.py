@@ -144,6 +144,14 @@ def test_answers_table_shows_exact_match_source_and_gold_document():
     replaced = dict(hyb, extra={**hyb["extra"], "adapter_raw": _json("07:00")})
     t_rep = answers_table([result("hybrid", "a", [hyb, replaced])])
     assert list(t_rep["adapter's own text"].fillna("-")) == ["-", _json("07:00")]
+    # The extractive reader's answers say whether an unsure pick was read twice; rows
+    # without a confidence (free text) leave the cell empty.
+    sure = dict(answers[0], extra={"passages": [], "confidence": 0.95})
+    twice = dict(answers[0], extra={"passages": [], "confidence": 0.4, "second_look": True})
+    t_look = answers_table(
+        [result("rag+constrained", "a", [sure, twice]), result("rag", "a", answers[:1])]
+    )
+    assert list(t_look["read twice"].fillna("-")) == ["no", "yes", "-"]
 
 
 def test_confidence_column_bands_and_figure():

@@ -35,12 +35,74 @@ def test_split_sentences(text, n):
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("top_k", 0), ("lexical_weight", -0.1), ("common_doc_share", 1.5)]
+    ("field", "value"),
+    [("top_k", 0), ("lexical_weight", -0.1), ("common_doc_share", 1.5), ("second_look_below", 2)],
 )
 def test_rag_settings_validation_names_field_and_value(field, value):
     with pytest.raises(ValueError, match=rf"`{field}` .* got {value}"):
         RagSettings(**{field: value})
     assert RagSettings().top_k == 3 and RagSettings().lexical_weight == 0.35  # today's values
+
+
+class _Tok:
+    """Just enough tokenizer for the reader's plumbing: the chat as text, words as ids."""
+
+    def apply_chat_template(self, messages, **_):
+        return "\n".join(m["content"] for m in messages)
+
+    def encode(self, text, **_):
+        return list(range(len(text.split())))
+
+
+class _Extractor:
+    """Stands in for the span search: each call returns the first candidate with the next
+    confidence of `confidences`, and records how many sentences its prompt showed."""
+
+    def __init__(self, *confidences):
+        self.confidences = list(confidences)
+        self.shown: list[int] = []
+
+    def __call__(self, prompt, cands):
+        from dataclasses import replace
+
+        self.shown.append(len({c.sentence for c in cands}))
+        return replace(cands[0], confidence=self.confidences.pop(0)), 0.0
+
+
+@pytest.mark.parametrize(
+    ("confidences", "looks", "answer_from"),
+    [((0.3, 0.2), 1, "second"), ((0.3, 0.9), 1, "second"), ((0.8,), 0, "first")],
+)
+def test_an_unsure_pick_gets_a_second_look_with_more_context(confidences, looks, answer_from):
+    """Below `second_look_below` the reader reads again with `second_look_top_k` chunks and
+    `second_look_sentences` sentences, and that pick answers (the rule chosen on the tuning
+    corpora, data/runs/reader_second_look.json); a sure pick is read once."""
+    from prototype.candidates import Weights
+    from prototype.generator import LocalGenerator
+    from prototype.rag import RagReader
+
+    docs = {f"d{i}": f"# D{i}\n\nShip {i} sails at 0{i}:15. It holds {i}0 cars." for i in range(8)}
+    settings = RagSettings(second_look_top_k=6, second_look_sentences=8)
+    index = RagIndex.build(docs, FakeEmbedder(), settings=settings)
+    ext = _Extractor(*confidences)
+    reader = RagReader(
+        index, LocalGenerator(None, _Tok()), constrained=True, weights=Weights(), extractor=ext
+    )
+    (answer,) = reader(["When does ship 3 sail?"])
+    assert len(reader.second_looks) == looks
+    assert ext.shown[0] <= 6 and (not looks or ext.shown[1] > ext.shown[0])
+    assert answer.extra.get("second_look", False) == bool(looks)
+    assert answer.extra["confidence"] == confidences[-1 if answer_from == "second" else 0]
+    assert len(answer.extra["passages"]) > 0
+    off = RagReader(
+        RagIndex.build(docs, FakeEmbedder(), settings=RagSettings(second_look_below=0)),
+        LocalGenerator(None, _Tok()),
+        constrained=True,
+        weights=Weights(),
+        extractor=_Extractor(0.01),
+    )
+    off(["When does ship 3 sail?"])
+    assert off.second_looks == []  # 0 turns it off
 
 
 def test_reading_units_join_a_pronoun_sentence_to_the_one_it_refers_to():

@@ -136,6 +136,8 @@ ANSWER_COLUMNS = {  # record key -> column title, in reading order
     "adapter_raw": "adapter's own text",
     # the extractive reader's: its pick's probability among the spans it scored
     "confidence": "confidence",
+    # the extractive reader's: an unsure pick read again with more context (second look)
+    "second_look": "read twice",
     "latency_ms": "latency ms",
 }
 # Filters over the table: column -> widget label (a multiselect each; none picked = all).
@@ -165,7 +167,10 @@ def _yes_no(v) -> str | None:
 
 
 # Columns not copied from a record key: worded, joined, or read from the record's `extra`.
-_DERIVED = ("verdict", "shown", "exact", "source_correct", "pick", "adapter_raw", "confidence")
+_DERIVED = (
+    "verdict", "shown", "exact", "source_correct", "pick", "adapter_raw", "confidence",
+    "second_look",
+)  # fmt: skip
 
 
 def answers_table(results: list[dict]) -> pd.DataFrame:
@@ -173,7 +178,7 @@ def answers_table(results: list[dict]) -> pd.DataFrame:
     (parsed and raw), the gold answer, the strict verdict and exact match, the source it
     cited against the gold document, what it was shown and, for the hybrid, the span the
     extractive reader picked for it and the adapter's own text where the pick replaced it,
-    and the extractive reader's confidence in its pick.
+    and the extractive reader's confidence in its pick and whether it read twice.
     Older runs lack exact match and F1: those cells are empty, never guessed."""
     rows = []
     for r in results:
@@ -189,6 +194,9 @@ def answers_table(results: list[dict]) -> pd.DataFrame:
                     "reader's pick": ((a.get("extra") or {}).get("reader_pick") or [None])[0],
                     "adapter's own text": (a.get("extra") or {}).get("adapter_raw"),
                     "confidence": (a.get("extra") or {}).get("confidence"),
+                    "read twice": _yes_no(bool((a.get("extra") or {}).get("second_look")))
+                    if "confidence" in (a.get("extra") or {})
+                    else None,
                     "verdict": verdict(a),
                     "exact match": _yes_no(a.get("exact")),
                     "source right": _yes_no(a.get("source_correct")),

@@ -405,6 +405,7 @@ def ask(
         "retrieved": list(answer.retrieved),
         "seconds": answer.seconds,
         "confidence": answer.extra.get("confidence"),  # the extractive reader's
+        "second_look": bool(answer.extra.get("second_look")),  # an unsure pick, read again
         "not_in_documents": "relevance" in answer.extra,  # the gate refused it
     }
 

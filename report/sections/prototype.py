@@ -40,6 +40,8 @@ METRIC_COLUMNS = {
     "accuracy_confident": ("Accuracy when confident", "pct"),
     "unsure_share": ("Unsure answers", "pct"),
     "accuracy_unsure": ("Accuracy when unsure", "pct"),
+    # unsure picks read again with more context (prototype.rag_settings.second_look_below)
+    "second_look_share": ("Read twice", "pct"),
 }
 SHARED_META = ("corpus", "dataset", "model", "device")
 

@@ -239,11 +239,15 @@ def _ask_box(corpus_key: str | None, corpus) -> None:
     elif a["compliant"] and a["confidence"] is not None and a["confidence"] < UNSURE:
         st.warning(
             f"**{md(a['answer'])}**  \nsource: {code(a['source'])}  \nThe reader is unsure "
-            f"(confidence {a['confidence']:.2f}): out of fold on the tuning corpora, under half "
-            "of such picks were right. Check the passages below."
+            f"(confidence {a['confidence']:.2f}"
+            + (", after reading more of the documents a second time" if a["second_look"] else "")
+            + "): out of fold on the tuning corpora, under half of such picks were right. "
+            "Check the passages below."
         )
     elif a["compliant"]:
         sure = "" if a["confidence"] is None else f"  \nconfidence {a['confidence']:.2f}"
+        if a["second_look"]:
+            sure += " (read twice: the first pick was unsure)"
         st.success(f"**{md(a['answer'])}**  \nsource: {code(a['source'])}{sure}")
     else:
         st.warning("The model did not follow the answer format; its raw text:")
