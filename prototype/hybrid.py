@@ -332,21 +332,27 @@ def hybrid_answer_fn(generator: Generator, reader, max_new_tokens: int = 48, gro
 
     def answer(questions: Sequence[str]) -> list:
         t0 = time.perf_counter()
-        ctxs, hints, retrieved, confs = [], [], [], []
+        ctxs, hints, retrieved, confs, looked = [], [], [], [], []
         for q in questions:
+            looks = len(reader.second_looks)
             best, _, ps, ret = reader.pick_span(q)
             ctxs.append(ps)
             hints.append((best.text, best.doc_id) if best else None)
             confs.append(best.confidence if best else None)
             retrieved.append(ret)
+            looked.append(len(reader.second_looks) > looks)  # the pick was read twice
         reading_s = (time.perf_counter() - t0) / len(questions)
         gens = generator.generate(
             [hybrid_messages(q, c, h) for q, c, h in zip(questions, ctxs, hints, strict=True)],
             max_new_tokens,
         )
         out = []
-        for g, c, h, conf, ret in zip(gens, ctxs, hints, confs, retrieved, strict=True):
+        for g, c, h, conf, ret, twice in zip(
+            gens, ctxs, hints, confs, retrieved, looked, strict=True
+        ):
             raw, extra = g.text, {**shown(c), "reader_pick": list(h) if h else None}
+            if twice:
+                extra["second_look"] = True
             fmt = parse_answer_format(g.text)
             if h and fmt.compliant and replace_by_pick(fmt, h, c):
                 raw, extra["adapter_raw"] = answer_json(*h), g.text

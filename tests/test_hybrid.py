@@ -188,7 +188,13 @@ def test_ungrounded_answer_falls_back_to_the_readers_pick():
     pick = Candidate("12:10", "hours", 0.0, 0, 9, confidence=0.8)
 
     class Reader:
+        def __init__(self, twice: bool = False):
+            self.second_looks: list = []  # RagReader's record of picks read twice
+            self.twice = twice
+
         def pick_span(self, q):
+            if self.twice:
+                self.second_looks.append((q, None, pick))
             return pick, "", ctx, ("hours",)
 
     class Gen:
@@ -203,6 +209,9 @@ def test_ungrounded_answer_falls_back_to_the_readers_pick():
     fn = hybrid_answer_fn(Gen(right, wrong, "closes at 12:40"), Reader(), ground="passages")
     kept, replaced, malformed = (fn(["When do the doors close?"])[0] for _ in range(3))
     assert kept.raw == right and "adapter_raw" not in kept.extra
+    assert "second_look" not in kept.extra
+    (twice,) = hybrid_answer_fn(Gen(right), Reader(twice=True), ground="passages")(["q"])
+    assert twice.extra["second_look"] is True  # the pick it was handed was read twice
     assert parse_answer_format(replaced.raw).answer == "12:10"
     assert replaced.extra["adapter_raw"] == wrong
     assert malformed.raw == "closes at 12:40" and "adapter_raw" not in malformed.extra
