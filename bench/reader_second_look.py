@@ -71,11 +71,10 @@ def dump(names: list[str]) -> None:
 
         def run(questions, reader=reader, out=out):
             for q in questions:
-                before = len(reader.second_looks)
                 t = time.perf_counter()
                 reader.pick_span(q.question)
-                if len(reader.second_looks) > before:
-                    _, first, second = reader.second_looks[-1]
+                if reader.last_look is not None:
+                    first, second = reader.last_look
                     out.append({"kind": q.kind, "first": verdict(first, q),
                                 "second": verdict(second, q),
                                 "seconds": round(time.perf_counter() - t, 3)})  # fmt: skip

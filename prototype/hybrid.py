@@ -334,13 +334,12 @@ def hybrid_answer_fn(generator: Generator, reader, max_new_tokens: int = 48, gro
         t0 = time.perf_counter()
         ctxs, hints, retrieved, confs, looked = [], [], [], [], []
         for q in questions:
-            looks = len(reader.second_looks)
             best, _, ps, ret = reader.pick_span(q)
             ctxs.append(ps)
             hints.append((best.text, best.doc_id) if best else None)
             confs.append(best.confidence if best else None)
             retrieved.append(ret)
-            looked.append(len(reader.second_looks) > looks)  # the pick was read twice
+            looked.append(reader.last_look is not None)  # the pick was read twice
         reading_s = (time.perf_counter() - t0) / len(questions)
         gens = generator.generate(
             [hybrid_messages(q, c, h) for q, c, h in zip(questions, ctxs, hints, strict=True)],

@@ -98,8 +98,8 @@ class RagReader:
     # (reading_adapter.weights_for: the adapter's, or the plain model's when none is built).
     weights: Weights | None = None
     timings: dict = field(default_factory=dict, init=False)  # seconds per stage, cumulative
-    # Every second look taken: (question, first pick, second pick)
-    second_looks: list = field(default_factory=list, init=False)
+    # (first pick, second pick) when the last `pick_span` looked twice, else None
+    last_look: tuple | None = field(default=None, init=False)
 
     def __post_init__(self):
         s = self.index.settings
@@ -206,6 +206,7 @@ class RagReader:
         best = self.extractor(prompt, cands)[0] if cands else None
         self.timings["generate"] += time.perf_counter() - t1
         self.timings["queries"] += 1
+        self.last_look = None
         s = self.index.settings
         if best is not None and (best.confidence or 0.0) < s.second_look_below:
             # The second look (RagSettings.second_look_below): an unsure pick is read again
@@ -217,7 +218,7 @@ class RagReader:
             t2 = time.perf_counter()
             second = self.extractor(p2, c2)[0] if c2 else None
             self.timings["generate"] += time.perf_counter() - t2
-            self.second_looks.append((question, best, second))
+            self.last_look = (best, second)
             if second is not None:
                 return second, p2, ps2, r2
         return best, prompt, ps, retrieved
@@ -229,13 +230,12 @@ class RagReader:
         from prototype.extract import reply
 
         t0 = time.perf_counter()
-        looks = len(self.second_looks)
         best, prompt, ps, retrieved = self.pick_span(question)
         tok = self.generator.tokenizer
         extra = shown(ps)
         if best is not None and best.confidence is not None:
             extra["confidence"] = best.confidence
-        if len(self.second_looks) > looks:
+        if self.last_look is not None:
             extra["second_look"] = True
         return Answer(
             raw=reply(best),
