@@ -235,6 +235,13 @@ def confidence_metrics(records: list[dict]) -> dict:
     return out
 
 
+def second_look_share(records: list[dict]) -> float:
+    """Share of the records whose pick the extractive reader read twice (RagReader's second
+    look); the reader's and the hybrid's runs both report it."""
+    return round(sum(bool(r.get("extra", {}).get("second_look")) for r in records)
+                 / max(1, len(records)), 4)  # fmt: skip
+
+
 def evaluate_strategy(
     strategy: str,
     corpus,

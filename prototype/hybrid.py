@@ -383,7 +383,7 @@ def run_hybrid(
         load_generator,
         pick_device,
     )
-    from prototype.evaluate import confidence_metrics, evaluate_strategy
+    from prototype.evaluate import confidence_metrics, evaluate_strategy, second_look_share
     from prototype.generator import LocalGenerator
     from prototype.index import RagIndex
     from prototype.rag import RagReader
@@ -461,6 +461,7 @@ def run_hybrid(
         sum("adapter_raw" in r.get("extra", {}) for r in result.answers) / len(result.answers), 4
     )
     extra.update(confidence_metrics(result.answers))  # over the answers that are the pick
+    extra["second_look_share"] = second_look_share(result.answers)  # picks read twice
     return replace(result, extra_metrics=extra)
 
 

@@ -331,13 +331,10 @@ def run_rag(
         meta=meta,
     )
     if constrained:
-        from prototype.evaluate import confidence_metrics
+        from prototype.evaluate import confidence_metrics, second_look_share
 
         result.extra_metrics.update(confidence_metrics(result.answers))
-        looked = [a for a in result.answers if a.get("extra", {}).get("second_look")]
-        result.extra_metrics["second_look_share"] = round(
-            len(looked) / max(1, len(result.answers)), 4
-        )
+        result.extra_metrics["second_look_share"] = second_look_share(result.answers)
     q = max(1, reader.timings["queries"])
     result.meta["stage_ms_mean"] = {
         k: round(1000 * reader.timings[k] / q, 1) for k in ("embed", "search", "generate")

@@ -316,6 +316,17 @@ def test_confidence_metrics_split_answers_by_the_thresholds():
     assert confidence_metrics([rec(0.7, True)])["accuracy_confident"] is None
 
 
+def test_second_look_share_and_its_threshold_is_the_unsure_band():
+    from prototype.evaluate import second_look_share
+    from prototype.extract import UNSURE
+    from prototype.rag_settings import RagSettings
+
+    twice = {"extra": {"second_look": True}}
+    assert second_look_share([twice, {"extra": {}}, {}, twice]) == 0.5
+    assert second_look_share([]) == 0.0
+    assert RagSettings().second_look_below == UNSURE  # "unsure" means one thing everywhere
+
+
 @pytest.mark.slow
 def test_cached_system_prompt_gives_the_full_forward_logits():
     """The reader reuses the KV cache of the shared chat header + system prompt; for two
